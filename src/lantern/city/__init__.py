@@ -1,0 +1,1 @@
+"""The city model: districts, road network, address registry, stations."""

@@ -1,0 +1,115 @@
+"""Settings: the only module that reads the environment.
+
+Values come, highest priority first, from keyword arguments, ``LANTERN_*`` environment
+variables, a TOML file (``LANTERN_CONFIG``, else ``./lantern.toml`` when present) and the
+defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from lantern.kit.time import zone
+
+DEV_SECRET = "lantern-development-secret-do-not-use-in-production"  # noqa: S105 - refused in production
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("LANTERN_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise FileNotFoundError(f"LANTERN_CONFIG points to {path}, which is not a file")
+        return path
+    default = Path("lantern.toml")
+    return default if default.is_file() else None
+
+
+class Settings(BaseSettings):
+    """Deployment settings; see docs/configuration.md for every field."""
+
+    model_config = SettingsConfigDict(env_prefix="LANTERN_", extra="forbid")
+
+    env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    shared_dir: Path = Path("../shared")
+
+    city_name: str = "Demo City"
+    city_timezone: str = "Europe/Helsinki"
+    h3_resolution: int = Field(default=9, ge=0, le=15)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str = ""
+    map_tile_url: str = ""
+    map_tile_attribution: str = ""
+
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    secret_key: SecretStr = SecretStr(DEV_SECRET)
+
+    @field_validator("city_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        zone(value)
+        return value
+
+    @model_validator(mode="after")
+    def _derive_and_check(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'lantern.db').as_posix()}"
+        if self.env == "production" and self.secret_key.get_secret_value() == DEV_SECRET:
+            raise ValueError(
+                "LANTERN_SECRET_KEY is the development default; production refuses to start "
+                "with it. Set a random value of at least 32 characters."
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the store is the embedded SQLite file."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def https(self) -> bool:
+        """True when the public URL is served over TLS (cookies get ``Secure``)."""
+        return self.public_url.startswith("https://")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _config_file()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings of this process, read once."""
+    return Settings()
+
+
+def settings_for_tests(**overrides: Any) -> Settings:
+    """Build settings without the process cache (tests build their own app)."""
+    return Settings(**overrides)

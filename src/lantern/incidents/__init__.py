@@ -1,0 +1,1 @@
+"""Recorded incidents: storage, queries and map layers shared by every module."""

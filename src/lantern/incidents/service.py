@@ -1,0 +1,130 @@
+"""Incident rules: bulk storage of validated frames, listing and GeoJSON layers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy.orm import Session
+
+from lantern.errors import NotFound, ValidationFailed
+from lantern.incidents import repository
+from lantern.kit.geo import h3_cells
+from lantern.kit.time import utcnow
+from lantern.models import Incident
+
+REQUIRED = ("natural_key", "category", "occurred_from", "occurred_to", "time_precision", "lat", "lon")
+OPTIONAL_DEFAULTS: dict[str, Any] = {
+    "district_id": None,
+    "source_district": "",
+    "premise": "",
+    "description": "",
+    "attributes": "{}",
+    "batch_id": None,
+}
+
+
+def store_frame(
+    session: Session,
+    frame: pl.DataFrame,
+    *,
+    source: str,
+    h3_resolution: int,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Store validated incidents (skipping known natural keys); returns how many were new."""
+    missing = [c for c in REQUIRED if c not in frame.columns]
+    if missing:
+        raise ValidationFailed(f"incident frame lacks column(s) {', '.join(missing)}")
+    lats = frame["lat"].to_numpy()
+    lons = frame["lon"].to_numpy()
+    frame = frame.with_columns(
+        pl.lit(source).alias("source"),
+        h3_cells(lats, lons, h3_resolution).alias("h3_cell"),
+        pl.lit(utcnow()).dt.replace_time_zone("UTC").alias("recorded_at"),
+        *[
+            pl.lit(default).alias(name)
+            for name, default in OPTIONAL_DEFAULTS.items()
+            if name not in frame.columns
+        ],
+    ).with_columns(pl.col("district_id").cast(pl.Int64), pl.col("batch_id").cast(pl.Int64))
+    return repository.insert_incidents(session, frame, progress)
+
+
+def ids_for_keys(session: Session, source: str, keys: list[str]) -> dict[str, int]:
+    """Map natural keys of one source to incident ids."""
+    return repository.keys_to_ids(session, source, keys)
+
+
+def get_or_raise(session: Session, incident_id: int) -> Incident:
+    """One incident or NotFound."""
+    incident = repository.get_incident(session, incident_id)
+    if incident is None:
+        raise NotFound(f"incident {incident_id} does not exist")
+    return incident
+
+
+def list_incidents(
+    session: Session,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    category: str | None = None,
+    district_id: int | None = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> list[Incident]:
+    """Incidents newest first, filtered."""
+    return repository.list_incidents(
+        session,
+        since=since,
+        until=until,
+        category=category,
+        district_id=district_id,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def count(session: Session, **filters: Any) -> int:
+    """How many incidents match the filters."""
+    return repository.count_incidents(session, **filters)
+
+
+def latest_time(session: Session) -> datetime | None:
+    """When the most recent incident occurred."""
+    return repository.latest_time(session)
+
+
+def categories(session: Session) -> list[tuple[str, int]]:
+    """Categories with their counts, most frequent first."""
+    return repository.category_counts(session)
+
+
+def to_feature(incident: Incident) -> dict[str, Any]:
+    """GeoJSON Feature of an incident (no personal data is ever part of it)."""
+    return {
+        "type": "Feature",
+        "id": incident.id,
+        "geometry": {"type": "Point", "coordinates": [incident.lon, incident.lat]},
+        "properties": {
+            "id": incident.id,
+            "category": incident.category,
+            "occurred_from": incident.occurred_from.isoformat(),
+            "occurred_to": incident.occurred_to.isoformat(),
+            "time_precision": incident.time_precision,
+            "district_id": incident.district_id,
+            "premise": incident.premise,
+            "h3_cell": incident.h3_cell,
+        },
+    }
+
+
+def geojson(session: Session, **filters: Any) -> dict[str, Any]:
+    """Incidents as a GeoJSON FeatureCollection."""
+    return {
+        "type": "FeatureCollection",
+        "features": [to_feature(i) for i in list_incidents(session, **filters)],
+    }

@@ -1,0 +1,1 @@
+"""Validated ingest of incident files through mapping profiles."""

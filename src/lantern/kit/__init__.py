@@ -1,0 +1,1 @@
+"""Generic helpers (time, geo, ids, pagination) that import no domain code."""
