@@ -15,7 +15,9 @@ from lantern.city import service as city_service
 from lantern.city.osm import build_from_osm, helsinki_extract
 from lantern.config import Settings
 from lantern.db import make_engine, make_session_factory, transaction
-from lantern.runtime import Runtime
+from lantern.kit.time import FakeClock
+from lantern.runtime import Runtime, build_runtime
+from lantern.security.crypto import Keyring, new_keyring
 from lantern.sim import service as sim_service
 from lantern.sim.history import HistoryParams
 from lantern.store import upgrade
@@ -49,11 +51,23 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def engine(database_url: str) -> Iterator[Engine]:
+def keyring() -> Keyring:
+    """An in-memory keyring shared by the suite (rotation tests make their own file)."""
+    return new_keyring(None)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock that moves only when a test says so; starts at the real current time."""
+    return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str, keyring: Keyring) -> Iterator[Engine]:
     """Migrated engine with the demo city (Helsinki extract) and its simulated history committed."""
     engine = make_engine(database_url)
     upgrade(engine)
-    factory = make_session_factory(engine)
+    factory = make_session_factory(engine, info={"keyring": keyring})
     with transaction(factory) as session:
         build = build_from_osm(helsinki_extract(), "Test City")
         city_service.import_city(session, build, h3_resolution=H3_RES)
@@ -65,11 +79,16 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def session(engine: Engine) -> Iterator[Session]:
+def session(engine: Engine, keyring: Keyring, clock: FakeClock) -> Iterator[Session]:
     """A session whose work is rolled back after the test (commits become savepoints)."""
     connection = engine.connect()
     outer = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    session = Session(
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        info={"keyring": keyring, "clock": clock},
+    )
     try:
         yield session
     finally:
@@ -80,7 +99,13 @@ def session(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(env="test", database_url=database_url, data_dir=tmp_path, city_timezone="Europe/Helsinki")
+    return Settings(
+        env="test",
+        database_url=database_url,
+        data_dir=tmp_path,
+        city_timezone="Europe/Helsinki",
+        scheduler_enabled=False,
+    )
 
 
 @pytest.fixture
@@ -93,9 +118,9 @@ def fresh_database(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def fresh_runtime(fresh_database: str, tmp_path: Path) -> Iterator[Runtime]:
-    engine = make_engine(fresh_database)
-    upgrade(engine)
-    settings = Settings(env="test", database_url=fresh_database, data_dir=tmp_path)
-    runtime = Runtime(settings=settings, engine=engine, sessions=make_session_factory(engine))
+    """A migrated, empty database with its own runtime (keyring file under tmp_path)."""
+    settings = Settings(env="test", database_url=fresh_database, data_dir=tmp_path, scheduler_enabled=False)
+    runtime = build_runtime(settings)
+    upgrade(runtime.engine)
     yield runtime
-    engine.dispose()
+    runtime.dispose()

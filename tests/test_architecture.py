@@ -65,12 +65,7 @@ def _graph() -> nx.DiGraph:
         graph.add_node(module)
         for target in _imports(tree, top_level_only=True):
             resolved = _resolve(target)
-            if (
-                resolved
-                and resolved != module
-                and not module.startswith(resolved + ".")
-                and resolved != "lantern"
-            ):
+            if resolved and resolved != module and not module.startswith(resolved + ".") and resolved != "lantern":
                 graph.add_edge(module, resolved)
     return graph
 
@@ -110,9 +105,7 @@ def test_no_imports_hidden_inside_functions():
 )
 def test_layers_import_downwards_only(lower, forbidden):
     bad = [
-        (source, target)
-        for source, target in _graph().edges
-        if _layer(source) == lower and _layer(target) in forbidden
+        (source, target) for source, target in _graph().edges if _layer(source) == lower and _layer(target) in forbidden
     ]
     assert bad == []
 
@@ -157,8 +150,6 @@ def test_analytics_modules_are_pure():
         m
         for m, tree in MODULES.items()
         if _layer(m) == "analytics"
-        and any(
-            name.startswith(("lantern.models", "lantern.db")) for name in _imports(tree, top_level_only=False)
-        )
+        and any(name.startswith(("lantern.models", "lantern.db")) for name in _imports(tree, top_level_only=False))
     ]
     assert bad == []

@@ -1,24 +1,39 @@
-"""Application factory: routers, pages, static files and the one error handler."""
+"""Application factory: middleware, routers, pages, static files and the one error handler."""
 
 from __future__ import annotations
 
 import html
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlparse
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from lantern import __version__
+from lantern.audit import routes as audit_routes
+from lantern.audit import service as audit_service
 from lantern.city import routes as city_routes
 from lantern.config import Settings, get_settings
+from lantern.db import transaction
 from lantern.errors import DomainError
 from lantern.incidents import routes as incident_routes
+from lantern.people import routes as people_routes
 from lantern.runtime import Runtime, build_runtime
+from lantern.scheduler import Scheduler, default_jobs
+from lantern.security import routes as security_routes
 from lantern.web import pages
-from lantern.web.middleware import RequestIdMiddleware
-from lantern.web.templating import STATIC_DIR, make_templates
+from lantern.web.auth import login_redirect
+from lantern.web.middleware import (
+    CsrfCookieMiddleware,
+    RejectNulMiddleware,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+)
+from lantern.web.templating import STATIC_DIR, make_templates, render
 
 log = logging.getLogger(__name__)
 
@@ -28,45 +43,74 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in accept and not request.url.path.startswith("/api")
 
 
-def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, runtime: Runtime | None = None, *, scheduler: bool | None = None
+) -> FastAPI:
     """Build the web application; tests pass their own settings or runtime."""
     settings = settings or (runtime.settings if runtime else get_settings())
     runtime = runtime or build_runtime(settings)
+    run_scheduler = settings.scheduler_enabled if scheduler is None else scheduler
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        jobs = Scheduler(runtime, default_jobs()) if run_scheduler else None
+        if jobs:
+            jobs.start()
+        yield
+        if jobs:
+            await jobs.stop()
+
     app = FastAPI(
         title="Lantern",
         version=__version__,
-        description="Public-safety operations and analytics platform. "
-        "Map data © OpenStreetMap contributors (ODbL).",
+        description="Public-safety operations and analytics platform. Machine clients authenticate with "
+        "`Authorization: Bearer <token>`; reading personal fields needs `X-Lantern-Purpose-Ref` and "
+        "`X-Lantern-Purpose-Reason`. Map data © OpenStreetMap contributors (ODbL).",
+        lifespan=lifespan,
     )
     app.state.runtime = runtime
     app.state.templates = make_templates(settings.city_timezone)
+    tile_origin = ""
+    if settings.map_tile_url:
+        parsed = urlparse(settings.map_tile_url)
+        tile_origin = f"{parsed.scheme}://{parsed.netloc}"
+    # Added innermost first: request ids wrap everything, so every log line carries one.
+    app.add_middleware(RejectNulMiddleware)
+    app.add_middleware(CsrfCookieMiddleware, https=settings.https)
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.https, tile_origin=tile_origin)
     app.add_middleware(RequestIdMiddleware)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    app.include_router(pages.router)
-    app.include_router(city_routes.router)
-    app.include_router(incident_routes.router)
+    for router in (
+        pages.router,
+        security_routes.router,
+        city_routes.router,
+        incident_routes.router,
+        people_routes.router,
+        audit_routes.router,
+    ):
+        app.include_router(router)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
+        event = getattr(exc, "audit_event", None)
+        if event is not None:
+            # The request's own transaction was rolled back; the refusal is recorded on its own.
+            with transaction(runtime.sessions) as session:
+                audit_service.record(session, event, runtime.clock.now())
         if _wants_html(request):
-            return app.state.templates.TemplateResponse(
-                request,
-                "error.html",
-                {"settings": settings, "status": exc.status_code, "error": exc},
-                status_code=exc.status_code,
-            )
-        return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+            target = login_redirect(request, exc)
+            if target:
+                return RedirectResponse(target, status_code=303)
+            return render(request, "error.html", status_code=exc.status_code, status=exc.status_code, error=exc)
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(request: Request, exc: RequestValidationError) -> Response:
-        problems = [
-            {"where": ".".join(str(p) for p in err["loc"]), "problem": err["msg"]} for err in exc.errors()
-        ]
+        problems = [{"where": ".".join(str(p) for p in err["loc"]), "problem": err["msg"]} for err in exc.errors()]
         message = "; ".join(f"{p['where']}: {p['problem']}" for p in problems)
         if _wants_html(request):
             return HTMLResponse(f"<p>Bad request: {html.escape(message)}</p>", status_code=422)
-        return JSONResponse(
-            {"error": "validation_failed", "message": message, "details": problems}, status_code=422
-        )
+        return JSONResponse({"error": "validation_failed", "message": message, "details": problems}, status_code=422)
 
     return app

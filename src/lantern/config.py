@@ -61,6 +61,23 @@ class Settings(BaseSettings):
 
     secret_key: SecretStr = SecretStr(DEV_SECRET)
 
+    # Accounts and sessions (docs/security.md)
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_absolute_hours: int = Field(default=12, ge=1)
+    lockout_attempts: int = Field(default=5, ge=1)
+    lockout_window_minutes: int = Field(default=15, ge=1)
+    lockout_release_minutes: int = Field(default=30, ge=0)  # 0: only an administrator unlocks
+    inactive_account_days: int = Field(default=90, ge=1)
+    password_min_length: int = Field(default=8, ge=8)
+    password_max_age_days: int | None = None  # no forced periodic change by default (NIST 800-63B)
+    mfa_optional_roles: list[str] = Field(default_factory=lambda: ["citizen"])
+    trust_proxy_headers: bool = False
+    # Field-encryption and pseudonymisation keys; created on first use outside production.
+    keyring_path: Path | None = None
+    # Retention overrides in days per data class, e.g. {"login_attempts" = 30}
+    retention_days: dict[str, int] = Field(default_factory=dict)
+    scheduler_enabled: bool = True
+
     @field_validator("city_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -71,6 +88,8 @@ class Settings(BaseSettings):
     def _derive_and_check(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'lantern.db').as_posix()}"
+        if self.keyring_path is None:
+            self.keyring_path = self.data_dir / "keys" / "keyring.json"
         if self.env == "production" and self.secret_key.get_secret_value() == DEV_SECRET:
             raise ValueError(
                 "LANTERN_SECRET_KEY is the development default; production refuses to start "

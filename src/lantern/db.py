@@ -138,9 +138,12 @@ def check_connection(conn: Connection) -> dict[str, str]:
     return {"backend": "sqlite", **found}
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Session factory; objects stay usable after commit (expire_on_commit=False)."""
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
+    """Session factory; objects stay usable after commit (expire_on_commit=False).
+
+    ``info`` is copied into every session (the runtime passes its clock and keyring).
+    """
+    return sessionmaker(bind=engine, expire_on_commit=False, info=dict(info or {}))
 
 
 @contextmanager

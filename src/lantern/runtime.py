@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lantern.config import Settings
 from lantern.db import make_engine, make_session_factory
+from lantern.kit.time import Clock, SystemClock
+from lantern.security.crypto import Keyring, load_keyring
 
 
 @dataclass
@@ -16,13 +18,20 @@ class Runtime:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    clock: Clock
+    keyring: Keyring
 
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """Create the engine and session factory for ``settings``."""
+def build_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
+    """Create the engine, keyring and session factory for ``settings``."""
     engine = make_engine(settings.database_url)
-    return Runtime(settings=settings, engine=engine, sessions=make_session_factory(engine))
+    clock = clock or SystemClock()
+    assert settings.keyring_path is not None  # derived in Settings
+    # Outside production a missing keyring is created; production must be given one.
+    ring = load_keyring(settings.keyring_path, create=settings.env != "production")
+    factory = make_session_factory(engine, info={"clock": clock, "keyring": ring})
+    return Runtime(settings=settings, engine=engine, sessions=factory, clock=clock, keyring=ring)

@@ -38,13 +38,9 @@ def test_one_way_streets_have_one_direction_and_two_way_streets_two(helsinki):
 
 
 def test_every_road_node_lies_in_exactly_one_district(helsinki):
-    shapes = [
-        DistrictShape(i, d.code, d.name, json.dumps(d.geojson)) for i, d in enumerate(helsinki.districts, 1)
-    ]
+    shapes = [DistrictShape(i, d.code, d.name, json.dumps(d.geojson)) for i, d in enumerate(helsinki.districts, 1)]
     index = DistrictIndex(shapes)
-    located = index.locate(
-        np.array([n.lat for n in helsinki.nodes]), np.array([n.lon for n in helsinki.nodes])
-    )
+    located = index.locate(np.array([n.lat for n in helsinki.nodes]), np.array([n.lon for n in helsinki.nodes]))
     assert (located > 0).all()
     names = {d.name for d in helsinki.districts}
     assert "Central" in names and len(names) == 4

@@ -18,9 +18,7 @@ def test_the_imported_city_has_districts_roads_and_a_registry(session):
     assert summary["districts"] == 4
     assert summary["road_edges"] > 2000
     assert summary["addresses"] > 500
-    located = session.scalar(
-        select(func.count()).select_from(Address).where(Address.district_id.is_not(None))
-    )
+    located = session.scalar(select(func.count()).select_from(Address).where(Address.district_id.is_not(None)))
     assert located == summary["addresses"]  # derived districts cover the whole network hull
 
 
@@ -30,15 +28,11 @@ def test_importing_over_an_existing_city_needs_replace(session):
 
 
 def test_replace_rebuilds_the_city_and_unlinks_incidents_from_old_districts(session):
-    summary = city_service.import_city(
-        session, build_grid_city(6, 6, name="Grid"), h3_resolution=9, replace=True
-    )
+    summary = city_service.import_city(session, build_grid_city(6, 6, name="Grid"), h3_resolution=9, replace=True)
     assert summary.road_nodes == 36
     assert city_service.get_or_raise(session).name == "Grid"
     assert session.scalar(select(func.count()).select_from(District)) == 4
-    linked = session.scalar(
-        select(func.count()).select_from(Incident).where(Incident.district_id.is_not(None))
-    )
+    linked = session.scalar(select(func.count()).select_from(Incident).where(Incident.district_id.is_not(None)))
     assert linked == 0
 
 

@@ -48,9 +48,7 @@ def profile_path(tmp_path):
 
 
 def _stored(session):
-    return session.scalars(
-        select(Incident).where(Incident.source == "test-city").order_by(Incident.natural_key)
-    ).all()
+    return session.scalars(select(Incident).where(Incident.source == "test-city").order_by(Incident.natural_key)).all()
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "ndjson", "parquet"])
@@ -161,9 +159,7 @@ def test_from_to_windows_with_split_date_and_time_columns(session, tmp_path):
         ingest_incidents(session, path, load_profile(str(profile)), h3_resolution=9)
     path.write_text(path.read_text().rsplit("\n", 2)[0] + "\n")
     ingest_incidents(session, path, load_profile(str(profile)), h3_resolution=9)
-    stored = session.scalars(
-        select(Incident).where(Incident.source == "w").order_by(Incident.occurred_from)
-    ).all()
+    stored = session.scalars(select(Incident).where(Incident.source == "w").order_by(Incident.occurred_from)).all()
     assert stored[0].time_precision == "minute"
     assert stored[1].time_precision == "window"
     assert stored[1].occurred_to == datetime(1993, 1, 7, 4, 39, tzinfo=UTC)

@@ -33,31 +33,21 @@ def test_real_file_imports_once_and_reports_duplicates(
     assert first.duplicate_rows == duplicates
     assert first.skipped_no_location == no_location
     assert first.inserted == rows - no_location
-    stored = session.scalar(
-        select(func.count()).select_from(Incident).where(Incident.source == chosen.source)
-    )
+    stored = session.scalar(select(func.count()).select_from(Incident).where(Incident.source == chosen.source))
     assert stored == rows - no_location
 
     again = ingest_incidents(session, path, chosen, h3_resolution=9)
     assert again.inserted == 0
     assert again.already_present == rows - no_location
     assert again.previously_imported_batches == [first.batch_id]
-    assert (
-        session.scalar(select(func.count()).select_from(Incident).where(Incident.source == chosen.source))
-        == stored
-    )
+    assert session.scalar(select(func.count()).select_from(Incident).where(Incident.source == chosen.source)) == stored
 
 
 def test_chicago_local_times_become_utc(session, shared_dir):
-    path = (
-        shared_dir / "data" / "crime" / "chicago-aggassault-2010-2019" / "chicago_aggravated_assaults.csv.gz"
-    )
+    path = shared_dir / "data" / "crime" / "chicago-aggassault-2010-2019" / "chicago_aggravated_assaults.csv.gz"
     ingest_incidents(session, path, load_profile("chicago-assaults"), h3_resolution=9)
     first = session.scalars(
-        select(Incident)
-        .where(Incident.source == "chicago-aggassault")
-        .order_by(Incident.occurred_from)
-        .limit(1)
+        select(Incident).where(Incident.source == "chicago-aggassault").order_by(Incident.occurred_from).limit(1)
     ).one()
     # "2010-01-01 00:05" in Chicago (CST, UTC-6)
     assert first.occurred_from == datetime(2010, 1, 1, 6, 5, tzinfo=UTC)
@@ -70,17 +60,14 @@ def test_chicago_burglary_metres_are_converted_to_wgs84_and_days_become_windows(
     path = shared_dir / "data" / "crime" / "chicago-burglary-2014-2017" / "chicago_burglary_2014_2017.csv"
     ingest_incidents(session, path, load_profile("chicago-burglary"), h3_resolution=9)
     rows = session.execute(
-        select(
-            func.min(Incident.lat), func.max(Incident.lat), func.min(Incident.lon), func.max(Incident.lon)
-        ).where(Incident.source == "chicago-burglary")
+        select(func.min(Incident.lat), func.max(Incident.lat), func.min(Incident.lon), func.max(Incident.lon)).where(
+            Incident.source == "chicago-burglary"
+        )
     ).one()
     assert 41.6 < rows[0] < rows[1] < 42.1
     assert -88.0 < rows[2] < rows[3] < -87.5
     first = session.scalars(
-        select(Incident)
-        .where(Incident.source == "chicago-burglary")
-        .order_by(Incident.occurred_from)
-        .limit(1)
+        select(Incident).where(Incident.source == "chicago-burglary").order_by(Incident.occurred_from).limit(1)
     ).one()
     # 01/01/2014 is a whole day in Chicago: 06:00 UTC to 06:00 UTC the next day
     assert first.occurred_from == datetime(2014, 1, 1, 6, 0, tzinfo=UTC)
@@ -91,9 +78,7 @@ def test_chicago_burglary_metres_are_converted_to_wgs84_and_days_become_windows(
 def test_police_uk_months_become_month_windows(session, shared_dir):
     path = shared_dir / "data" / "crime" / "crimemappingdata-small" / "lancashire_asb.tab"
     ingest_incidents(session, path, load_profile("police-uk-street"), h3_resolution=9)
-    first = session.scalars(
-        select(Incident).where(Incident.source == "police-uk").order_by(Incident.id).limit(1)
-    ).one()
+    first = session.scalars(select(Incident).where(Incident.source == "police-uk").order_by(Incident.id).limit(1)).one()
     assert first.occurred_from == datetime(2022, 1, 1, 0, 0, tzinfo=UTC)  # GMT in January
     assert first.occurred_to == datetime(2022, 2, 1, 0, 0, tzinfo=UTC)
     assert first.attributes == {"lsoa_code": "E01012607"}

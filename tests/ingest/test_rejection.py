@@ -40,9 +40,7 @@ def burglary_with_one_bad_row(shared_dir, tmp_path):
 def test_one_broken_row_rejects_the_file_naming_row_and_field(session, burglary_with_one_bad_row):
     before = _table_counts(session)
     with pytest.raises(IngestRejected) as caught:
-        ingest_incidents(
-            session, burglary_with_one_bad_row, load_profile("chicago-burglary"), h3_resolution=9
-        )
+        ingest_incidents(session, burglary_with_one_bad_row, load_profile("chicago-burglary"), h3_resolution=9)
     message = caught.value.message
     assert "1 of 45319 rows are invalid" in message
     assert "row 17 (line 18)" in message

@@ -27,9 +27,7 @@ def history(places):
 
 
 def test_same_seed_same_history_other_seed_other_history(places, history):
-    assert generate_history(*places, HistoryParams(seed=7, end=datetime(2025, 1, 1, tzinfo=UTC))).equals(
-        history
-    )
+    assert generate_history(*places, HistoryParams(seed=7, end=datetime(2025, 1, 1, tzinfo=UTC))).equals(history)
     other = generate_history(*places, HistoryParams(seed=8, end=datetime(2025, 1, 1, tzinfo=UTC)))
     assert not other.equals(history)
 
@@ -42,9 +40,7 @@ def test_a_year_of_incidents_within_the_window(history):
 
 def test_burglary_peaks_by_day_and_disorder_by_night(history):
     zone = ZoneInfo("Europe/Helsinki")
-    local = history.with_columns(
-        pl.col("occurred_from").dt.convert_time_zone(str(zone)).dt.hour().alias("hour")
-    )
+    local = history.with_columns(pl.col("occurred_from").dt.convert_time_zone(str(zone)).dt.hour().alias("hour"))
 
     def share(category, start, end):
         hours = local.filter(pl.col("category") == category)["hour"]

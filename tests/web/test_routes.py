@@ -6,18 +6,18 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from lantern.app import create_app
-from lantern.runtime import Runtime
+from tests.factories.security import make_user, sign_in
+from tests.support.app import app_for
 
 
 @pytest.fixture
-def client(session: Session, settings, engine) -> Iterator[TestClient]:
-    connection = session.connection()
-    factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    runtime = Runtime(settings=settings, engine=engine, sessions=factory)
-    with TestClient(create_app(runtime=runtime)) as client:
+def client(session: Session, settings, engine, clock) -> Iterator[TestClient]:
+    """A dispatcher signed in through the real sign-in pages."""
+    account = make_user(session, settings, "disp", ["dispatcher"])
+    with TestClient(app_for(session, settings, engine, clock)) as client:
+        sign_in(client, account, session)
         yield client
 
 
@@ -64,7 +64,7 @@ def test_incident_filters_and_paging(client):
 def test_a_naive_time_filter_is_refused_with_advice(client):
     response = client.get("/api/incidents", params={"since": "2025-01-01T00:00:00"})
     assert response.status_code == 422
-    assert "add an offset" in response.json()["message"]
+    assert "aware time" in response.json()["message"]
 
 
 def test_a_bad_query_value_names_the_parameter(client):

@@ -31,21 +31,15 @@ _FINNISH_SUFFIXES = (
     (re.compile(r"(\w{2,})t\.(?=\s|$|\d)"), r"\1tie"),
 )
 # Traditional forms that appear in otherwise simplified addresses.
-_CHINESE_VARIANTS = str.maketrans(
-    {"號": "号", "路": "路", "街": "街", "巷": "巷", "區": "区", "東": "东", "門": "门"}
-)
+_CHINESE_VARIANTS = str.maketrans({"號": "号", "路": "路", "街": "街", "巷": "巷", "區": "区", "東": "东", "門": "门"})
 _PUNCTUATION = re.compile(r"[^\w\s\-]", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 _HOUSENUMBER = re.compile(r"^(\d+)\s*([a-z]?)(?:\s*-\s*(\d+)\s*([a-z]?))?$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 # "<street>12号" or "<street> 12 号" (Chinese order: street then number with 号)
-_CHINESE_NUMBER = re.compile(
-    r"^(?P<street>.*?[\u3400-\u9fff])\s*(?P<number>\d+(?:-\d+)?[a-z]?)\s*号?(?P<rest>.*)$"
-)
+_CHINESE_NUMBER = re.compile(r"^(?P<street>.*?[\u3400-\u9fff])\s*(?P<number>\d+(?:-\d+)?[a-z]?)\s*号?(?P<rest>.*)$")
 _LEADING_NUMBER = re.compile(r"^(?P<number>\d+(?:\s*-\s*\d+)?\s*[a-z]?)\s+(?P<street>\D.*)$")
-_TRAILING_NUMBER = re.compile(
-    r"^(?P<street>.*?\D)\s+(?P<number>\d+(?:\s*-\s*\d+)?(?:\s*[a-z])?)(?:\s+(?P<rest>.*))?$"
-)
+_TRAILING_NUMBER = re.compile(r"^(?P<street>.*?\D)\s+(?P<number>\d+(?:\s*-\s*\d+)?(?:\s*[a-z])?)(?:\s+(?P<rest>.*))?$")
 
 
 def normalise_text(text: str) -> str:
@@ -85,9 +79,7 @@ def parse_address(text: str) -> ParsedAddress:
         compact = raw.replace(" ", "")
         match = _CHINESE_NUMBER.match(compact.casefold())
         if match:
-            return ParsedAddress(
-                normalise_text(match.group("street")), normalise_housenumber(match.group("number"))
-            )
+            return ParsedAddress(normalise_text(match.group("street")), normalise_housenumber(match.group("number")))
         return ParsedAddress(normalise_text(compact), "")
     value = normalise_text(text)
     # Drop a trailing postcode or city ("..., 00100 Helsinki") after the first number we keep.

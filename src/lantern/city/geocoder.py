@@ -69,9 +69,7 @@ class Geocoder:
             self.by_street[normalise_text(entry.street)][normalise_housenumber(entry.housenumber)] = entry
         self.streets = list(self.by_street)
         self._nearest = (
-            NearestPointIndex(
-                np.array([e.lat for e in self.entries]), np.array([e.lon for e in self.entries])
-            )
+            NearestPointIndex(np.array([e.lat for e in self.entries]), np.array([e.lon for e in self.entries]))
             if self.entries
             else None
         )
@@ -113,9 +111,7 @@ class Geocoder:
             numbers = self.by_street[street]
             entries = sorted(numbers.values(), key=lambda e: _number_value(e.housenumber))
             if parsed.housenumber:
-                entries = [
-                    e for e in entries if normalise_housenumber(e.housenumber).startswith(parsed.housenumber)
-                ]
+                entries = [e for e in entries if normalise_housenumber(e.housenumber).startswith(parsed.housenumber)]
             results.extend(self._candidate(e, score) for e in entries[:limit])
             if len(results) >= limit:
                 break
@@ -133,9 +129,7 @@ class Geocoder:
             return []
         if street in self.by_street:
             return [(street, 100.0)]
-        found = process.extract(
-            street, self.streets, scorer=fuzz.WRatio, limit=CANDIDATE_COUNT, score_cutoff=cutoff
-        )
+        found = process.extract(street, self.streets, scorer=fuzz.WRatio, limit=CANDIDATE_COUNT, score_cutoff=cutoff)
         return [(name, float(score)) for name, score, _ in found]
 
     def _fallback_candidates(self, text: str) -> list[dict[str, object]]:

@@ -37,8 +37,7 @@ def build_grid_city(
     lats, lons = proj.to_latlon(xs, ys)
     build = CityBuild(name=name, source=f"grid {rows}x{cols} @ {spacing_m:g} m", attribution=GRID_ATTRIBUTION)
     build.nodes = [
-        NodeRow(id=i + 1, lat=round(float(lats[i]), 7), lon=round(float(lons[i]), 7))
-        for i in range(rows * cols)
+        NodeRow(id=i + 1, lat=round(float(lats[i]), 7), lon=round(float(lons[i]), 7)) for i in range(rows * cols)
     ]
 
     def node_id(r: int, c: int) -> int:

@@ -68,9 +68,9 @@ def build_from_osm(path: Path, name: str, district_count: int = 4) -> CityBuild:
 
 
 def _edges(edges_gdf: Any) -> Any:
-    for row in edges_gdf[
-        ["u", "v", "length", "highway", "maxspeed", "name", "oneway", "id", "geometry"]
-    ].itertuples(index=False):
+    for row in edges_gdf[["u", "v", "length", "highway", "maxspeed", "name", "oneway", "id", "geometry"]].itertuples(
+        index=False
+    ):
         coords = [(round(x, 7), round(y, 7)) for x, y in row.geometry.coords]
         road_class = _clean(row.highway) or "road"
         speed = free_flow_speed(road_class, _clean(row.maxspeed) or None)
@@ -93,9 +93,7 @@ def _addresses(addr_gdf: Any) -> Any:
         return
     seen: set[tuple[str, str]] = set()
     postcodes = addr_gdf["addr:postcode"] if "addr:postcode" in addr_gdf.columns else None
-    for index, row in enumerate(
-        addr_gdf[["addr:street", "addr:housenumber", "geometry"]].itertuples(index=False)
-    ):
+    for index, row in enumerate(addr_gdf[["addr:street", "addr:housenumber", "geometry"]].itertuples(index=False)):
         street, number = _clean(row[0]), _clean(row[1])
         if not street or not number or (street, number) in seen:
             continue

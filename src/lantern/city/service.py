@@ -40,9 +40,7 @@ def get_or_raise(session: Session) -> City:
     return city
 
 
-def import_city(
-    session: Session, build: CityBuild, *, h3_resolution: int, replace: bool = False
-) -> CityImportSummary:
+def import_city(session: Session, build: CityBuild, *, h3_resolution: int, replace: bool = False) -> CityImportSummary:
     """Create the city tables from a build; refuses to overwrite unless ``replace``."""
     if not build.nodes or not build.edges:
         raise ValidationFailed(f"{build.source}: the road network is empty")

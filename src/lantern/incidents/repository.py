@@ -17,6 +17,7 @@ import polars as pl
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from lantern.kit.scope import RowScope
 from lantern.models import Incident
 
 INCIDENT_COLUMNS = (
@@ -105,17 +106,14 @@ def _insert_postgresql(session: Session, frame: pl.DataFrame, progress: Progress
     column_list = ", ".join(INCIDENT_COLUMNS)
     with driver.cursor() as cursor:  # type: ignore[union-attr]
         cursor.execute(
-            "CREATE TEMP TABLE incidents_load "
-            "(LIKE incidents INCLUDING DEFAULTS EXCLUDING IDENTITY) ON COMMIT DROP"
+            "CREATE TEMP TABLE incidents_load (LIKE incidents INCLUDING DEFAULTS EXCLUDING IDENTITY) ON COMMIT DROP"
         )
         cursor.execute("ALTER TABLE incidents_load DROP COLUMN id")
         for start in range(0, frame.height, CHUNK):
             chunk = frame.slice(start, CHUNK)
             buffer = io.BytesIO()
             chunk.write_csv(buffer, include_header=False, null_value="\\N")
-            with cursor.copy(
-                f"COPY incidents_load ({column_list}) FROM STDIN WITH (FORMAT csv, NULL '\\N')"
-            ) as copy:
+            with cursor.copy(f"COPY incidents_load ({column_list}) FROM STDIN WITH (FORMAT csv, NULL '\\N')") as copy:
                 copy.write(buffer.getvalue())
             if progress:
                 progress(chunk.height)
@@ -125,13 +123,23 @@ def _insert_postgresql(session: Session, frame: pl.DataFrame, progress: Progress
     return max(inserted, 0)
 
 
+def _scoped(query: Select[Any], scope: RowScope) -> Select[Any]:
+    if not scope.include_restricted:
+        query = query.where(Incident.restricted.is_(False))
+    if scope.district_ids is not None:
+        query = query.where(Incident.district_id.in_(sorted(scope.district_ids)))
+    return query
+
+
 def _filtered(
     query: Select[Any],
+    scope: RowScope,
     since: datetime | None,
     until: datetime | None,
     category: str | None,
     district_id: int | None,
 ) -> Select[Any]:
+    query = _scoped(query, scope)
     if since is not None:
         query = query.where(Incident.occurred_from >= since)
     if until is not None:
@@ -145,6 +153,7 @@ def _filtered(
 
 def list_incidents(
     session: Session,
+    scope: RowScope,
     *,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -153,33 +162,35 @@ def list_incidents(
     limit: int = 1000,
     offset: int = 0,
 ) -> list[Incident]:
-    query = _filtered(select(Incident), since, until, category, district_id)
+    query = _filtered(select(Incident), scope, since, until, category, district_id)
     query = query.order_by(Incident.occurred_from.desc(), Incident.id.desc()).limit(limit).offset(offset)
     return list(session.scalars(query))
 
 
 def count_incidents(
     session: Session,
+    scope: RowScope,
     *,
     since: datetime | None = None,
     until: datetime | None = None,
     category: str | None = None,
     district_id: int | None = None,
 ) -> int:
-    query = _filtered(select(func.count(Incident.id)), since, until, category, district_id)
+    query = _filtered(select(func.count(Incident.id)), scope, since, until, category, district_id)
     return int(session.scalar(query) or 0)
 
 
-def get_incident(session: Session, incident_id: int) -> Incident | None:
-    return session.get(Incident, incident_id)
+def get_incident(session: Session, scope: RowScope, incident_id: int) -> Incident | None:
+    return session.scalars(_scoped(select(Incident).where(Incident.id == incident_id), scope)).one_or_none()
 
 
-def latest_time(session: Session) -> datetime | None:
-    return session.scalar(select(func.max(Incident.occurred_from)))
+def latest_time(session: Session, scope: RowScope) -> datetime | None:
+    return session.scalar(_scoped(select(func.max(Incident.occurred_from)), scope))
 
 
-def category_counts(session: Session) -> list[tuple[str, int]]:
-    query = select(Incident.category, func.count()).group_by(Incident.category).order_by(func.count().desc())
+def category_counts(session: Session, scope: RowScope) -> list[tuple[str, int]]:
+    query = _scoped(select(Incident.category, func.count()), scope)
+    query = query.group_by(Incident.category).order_by(func.count().desc())
     return [(str(c), int(n)) for c, n in session.execute(query).all()]
 
 

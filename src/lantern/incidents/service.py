@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from lantern.errors import NotFound, ValidationFailed
 from lantern.incidents import repository
 from lantern.kit.geo import h3_cells
+from lantern.kit.scope import RowScope
 from lantern.kit.time import utcnow
 from lantern.models import Incident
 
@@ -44,11 +45,7 @@ def store_frame(
         pl.lit(source).alias("source"),
         h3_cells(lats, lons, h3_resolution).alias("h3_cell"),
         pl.lit(utcnow()).dt.replace_time_zone("UTC").alias("recorded_at"),
-        *[
-            pl.lit(default).alias(name)
-            for name, default in OPTIONAL_DEFAULTS.items()
-            if name not in frame.columns
-        ],
+        *[pl.lit(default).alias(name) for name, default in OPTIONAL_DEFAULTS.items() if name not in frame.columns],
     ).with_columns(pl.col("district_id").cast(pl.Int64), pl.col("batch_id").cast(pl.Int64))
     return repository.insert_incidents(session, frame, progress)
 
@@ -58,16 +55,17 @@ def ids_for_keys(session: Session, source: str, keys: list[str]) -> dict[str, in
     return repository.keys_to_ids(session, source, keys)
 
 
-def get_or_raise(session: Session, incident_id: int) -> Incident:
-    """One incident or NotFound."""
-    incident = repository.get_incident(session, incident_id)
+def get_or_raise(session: Session, scope: RowScope, incident_id: int) -> Incident:
+    """One incident in the reader's scope, or NotFound (out-of-scope rows look absent)."""
+    incident = repository.get_incident(session, scope, incident_id)
     if incident is None:
-        raise NotFound(f"incident {incident_id} does not exist")
+        raise NotFound(f"incident {incident_id} does not exist or is outside your scope")
     return incident
 
 
 def list_incidents(
     session: Session,
+    scope: RowScope,
     *,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -79,6 +77,7 @@ def list_incidents(
     """Incidents newest first, filtered."""
     return repository.list_incidents(
         session,
+        scope,
         since=since,
         until=until,
         category=category,
@@ -88,19 +87,19 @@ def list_incidents(
     )
 
 
-def count(session: Session, **filters: Any) -> int:
-    """How many incidents match the filters."""
-    return repository.count_incidents(session, **filters)
+def count(session: Session, scope: RowScope, **filters: Any) -> int:
+    """How many incidents in scope match the filters."""
+    return repository.count_incidents(session, scope, **filters)
 
 
-def latest_time(session: Session) -> datetime | None:
-    """When the most recent incident occurred."""
-    return repository.latest_time(session)
+def latest_time(session: Session, scope: RowScope) -> datetime | None:
+    """When the most recent incident in scope occurred."""
+    return repository.latest_time(session, scope)
 
 
-def categories(session: Session) -> list[tuple[str, int]]:
+def categories(session: Session, scope: RowScope) -> list[tuple[str, int]]:
     """Categories with their counts, most frequent first."""
-    return repository.category_counts(session)
+    return repository.category_counts(session, scope)
 
 
 def to_feature(incident: Incident) -> dict[str, Any]:
@@ -122,9 +121,7 @@ def to_feature(incident: Incident) -> dict[str, Any]:
     }
 
 
-def geojson(session: Session, **filters: Any) -> dict[str, Any]:
-    """Incidents as a GeoJSON FeatureCollection."""
-    return {
-        "type": "FeatureCollection",
-        "features": [to_feature(i) for i in list_incidents(session, **filters)],
-    }
+def geojson(session: Session, scope: RowScope, **filters: Any) -> dict[str, Any]:
+    """Incidents in scope as a GeoJSON FeatureCollection."""
+    features = [to_feature(i) for i in list_incidents(session, scope, **filters)]
+    return {"type": "FeatureCollection", "features": features}

@@ -63,9 +63,7 @@ class IngestReport:
             "(kept: the source has no way to tell them apart)",
         ]
         if self.repeated_ids:
-            out.append(
-                f"  {self.repeated_ids} rows repeat an incident id with different content (kept, numbered)"
-            )
+            out.append(f"  {self.repeated_ids} rows repeat an incident id with different content (kept, numbered)")
         if self.skipped_no_location:
             out.append(
                 f"  {self.skipped_no_location} rows have no coordinates and were skipped "
@@ -180,9 +178,7 @@ def _write_quarantine(table: pl.DataFrame, errors: pl.DataFrame, target: Path) -
         .alias("problems")
     )
     report = (
-        reasons.join(table, on=ROW, how="left")
-        .rename({ROW: "row"})
-        .with_columns((pl.col("row") + 1).alias("line"))
+        reasons.join(table, on=ROW, how="left").rename({ROW: "row"}).with_columns((pl.col("row") + 1).alias("line"))
     )
     ordered = ["row", "line", "problems", *[c for c in table.columns if c != ROW]]
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -55,9 +55,7 @@ def _parse_times(expr: pl.Expr, formats: list[str], tz: str) -> pl.Expr:
             # A local time inside a daylight-saving gap does not exist; it was almost always
             # written by a clock not yet moved, so it is read one hour later (and counted).
             local = naive.dt.replace_time_zone(tz, non_existent="null", ambiguous="earliest")
-            shifted = (naive + pl.duration(hours=1)).dt.replace_time_zone(
-                tz, non_existent="null", ambiguous="earliest"
-            )
+            shifted = (naive + pl.duration(hours=1)).dt.replace_time_zone(tz, non_existent="null", ambiguous="earliest")
             attempts.append(pl.coalesce(local, shifted).dt.convert_time_zone("UTC"))
     return pl.coalesce(attempts) if len(attempts) > 1 else attempts[0]
 
@@ -73,10 +71,7 @@ def validate(frame: pl.DataFrame, profile: Profile, file_name: str) -> Validated
         )
     if profile.null_values:
         frame = frame.with_columns(
-            pl.when(pl.col(c).str.strip_chars().is_in(profile.null_values))
-            .then(None)
-            .otherwise(pl.col(c))
-            .alias(c)
+            pl.when(pl.col(c).str.strip_chars().is_in(profile.null_values)).then(None).otherwise(pl.col(c)).alias(c)
             for c in frame.columns
             if c != ROW
         )
@@ -91,9 +86,7 @@ def validate(frame: pl.DataFrame, profile: Profile, file_name: str) -> Validated
     raw_from = _text(time_from)
     t_from = _parse_times(raw_from, profile.time_formats, profile.timezone)
     formats = ", ".join(profile.time_formats)
-    checks.append(
-        ("occurred_from", _label(time_from), raw_from, raw_from.is_null() | (raw_from == ""), "is empty")
-    )
+    checks.append(("occurred_from", _label(time_from), raw_from, raw_from.is_null() | (raw_from == ""), "is empty"))
     checks.append(
         (
             "occurred_from",
@@ -233,9 +226,7 @@ def _source_columns(profile: Profile) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _collect_errors(
-    frame: pl.DataFrame, checks: list[tuple[str, str, pl.Expr, pl.Expr, str]]
-) -> pl.DataFrame:
+def _collect_errors(frame: pl.DataFrame, checks: list[tuple[str, str, pl.Expr, pl.Expr, str]]) -> pl.DataFrame:
     parts = [
         frame.filter(bad.fill_null(False)).select(
             pl.col(ROW),
@@ -281,9 +272,7 @@ def _map_rows(good: pl.DataFrame, profile: Profile) -> pl.DataFrame:
         to = pl.coalesce(
             _parse_times(_text(cols.occurred_to), profile.time_formats, profile.timezone), pl.col("__from")
         )
-        precision = (
-            pl.when(to > pl.col("__from")).then(pl.lit("window")).otherwise(pl.lit(profile.time_precision))
-        )
+        precision = pl.when(to > pl.col("__from")).then(pl.lit("window")).otherwise(pl.lit(profile.time_precision))
     elif profile.time_precision in EXACT:
         to, precision = pl.col("__from"), pl.lit(profile.time_precision)
     else:
@@ -296,14 +285,10 @@ def _map_rows(good: pl.DataFrame, profile: Profile) -> pl.DataFrame:
         return _text(column).fill_null("") if column else pl.lit("")
 
     attributes = (
-        pl.struct([pl.col(c) for c in cols.attributes]).struct.json_encode()
-        if cols.attributes
-        else pl.lit("{}")
+        pl.struct([pl.col(c) for c in cols.attributes]).struct.json_encode() if cols.attributes else pl.lit("{}")
     )
     # Canonical content of a row (source values, in profile order) for its content key.
-    content = pl.concat_str(
-        [pl.col(c).fill_null("\u2205") for c in _source_columns(profile)], separator="\u241f"
-    )
+    content = pl.concat_str([pl.col(c).fill_null("\u2205") for c in _source_columns(profile)], separator="\u241f")
     return good.select(
         pl.col(ROW),
         (_text(cols.id) if cols.id else pl.lit(None, dtype=pl.String)).alias("source_id"),

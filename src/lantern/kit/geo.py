@@ -67,9 +67,7 @@ def h3_cell(lat: float, lon: float, resolution: int) -> str:
 def h3_cells(lat: FloatArray, lon: FloatArray, resolution: int) -> pl.Series:
     """H3 cell ids (hex strings) for arrays of points: 0.3 s per million (1.1 s with h3-py)."""
     frame = pl.DataFrame({"lat": np.asarray(lat, dtype=np.float64), "lon": np.asarray(lon, dtype=np.float64)})
-    cells = frame.select(
-        polars_h3.latlng_to_cell("lat", "lon", resolution, return_dtype=pl.String).alias("h3")
-    )
+    cells = frame.select(polars_h3.latlng_to_cell("lat", "lon", resolution, return_dtype=pl.String).alias("h3"))
     return cells["h3"]
 
 

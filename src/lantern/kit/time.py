@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -18,6 +19,18 @@ def ensure_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def within_supported_range(value: datetime, name: str = "time") -> datetime:
+    """``value`` in UTC if between 1900 and 2200, else ValueError naming it (keeps date arithmetic safe)."""
+    value = ensure_utc(value)
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(f"{name} {value.isoformat()} is outside the supported range 1900-2200")
+    return value
+
+
 def zone(name: str) -> ZoneInfo:
     """Return the IANA zone ``name`` or raise ValueError naming it."""
     try:
@@ -29,3 +42,31 @@ def zone(name: str) -> ZoneInfo:
 def to_local(value: datetime, zone_name: str) -> datetime:
     """Convert an aware datetime to the named zone for display."""
     return ensure_utc(value).astimezone(zone(zone_name))
+
+
+class Clock(Protocol):
+    """Source of the current time; tests pass a fake one."""
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    """The real clock (aware UTC)."""
+
+    def now(self) -> datetime:
+        return utcnow()
+
+
+class FakeClock:
+    """A clock that only moves when told to (tests)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = ensure_utc(start) if start else utcnow()
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> datetime:
+        """Move forward by ``timedelta(**delta)`` and return the new time."""
+        self.current += timedelta(**delta)
+        return self.current

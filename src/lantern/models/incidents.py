@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 
 from lantern.db import Base, UTCDateTime
 
@@ -58,12 +59,12 @@ class Incident(Base):
     # No index: analyses group whole windows by cell; an index on random cell ids cost 2.8 s
     # per million imported rows on SQLite and no query needs it.
     h3_cell: Mapped[str] = mapped_column(String(16))
-    district_id: Mapped[int | None] = mapped_column(
-        ForeignKey("districts.id", ondelete="SET NULL"), index=True
-    )
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id", ondelete="SET NULL"), index=True)
     source_district: Mapped[str] = mapped_column(String(100), default="")
     premise: Mapped[str] = mapped_column(String(100), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    # Restricted incidents (e.g. domestic violence) are visible only to roles allowed to see them.
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)

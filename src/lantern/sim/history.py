@@ -47,9 +47,7 @@ class CategorySpec:
 
 
 DEFAULT_CATEGORIES = (
-    CategorySpec(
-        "burglary", 420, "day", "weekday", ("residence", "apartment", "commercial"), near_repeat=True
-    ),
+    CategorySpec("burglary", 420, "day", "weekday", ("residence", "apartment", "commercial"), near_repeat=True),
     CategorySpec("theft", 1300, "day", "flat", ("street", "store", "transit", "restaurant")),
     CategorySpec("vehicle_crime", 380, "night", "flat", ("street", "parking")),
     CategorySpec("assault", 360, "evening", "weekend", ("street", "bar", "residence")),
@@ -94,9 +92,7 @@ def generate_history(lats: np.ndarray, lons: np.ndarray, params: HistoryParams) 
     x, y = projection.to_xy(lats, lons)
     weights = rng.lognormal(0.0, params.place_sigma, n_places)
     hot_of_place = np.full(n_places, -1)
-    centres = rng.choice(
-        n_places, size=min(params.hotspots, n_places), replace=False, p=weights / weights.sum()
-    )
+    centres = rng.choice(n_places, size=min(params.hotspots, n_places), replace=False, p=weights / weights.sum())
     for h, c in enumerate(centres):
         near = np.hypot(x - x[c], y - y[c]) <= params.hotspot_radius_m
         weights[near] *= params.hotspot_lift
@@ -117,9 +113,7 @@ def generate_history(lats: np.ndarray, lons: np.ndarray, params: HistoryParams) 
     for spec in params.categories:
         diurnal = DIURNAL[spec.diurnal] / DIURNAL[spec.diurnal].mean()
         weekly = WEEKLY[spec.weekly] / WEEKLY[spec.weekly].mean()
-        rate = (
-            spec.per_year * params.scale / (365.0 * 24) * diurnal[local_hour] * weekly[local_dow] * seasonal
-        )
+        rate = spec.per_year * params.scale / (365.0 * 24) * diurnal[local_hour] * weekly[local_dow] * seasonal
         if spec.near_repeat:
             rate = rate * (1 - params.nr_branching)  # keep the total near per_year once offspring are added
         counts = rng.poisson(rate)

@@ -42,9 +42,7 @@ def build_demo(session: Session, params: HistoryParams, h3_resolution: int) -> D
     lats = np.array([p.lat for p in places])
     lons = np.array([p.lon for p in places])
     history = generate_history(lats, lons, params)
-    located = city_service.district_index(session).locate(
-        history["lat"].to_numpy(), history["lon"].to_numpy()
-    )
+    located = city_service.district_index(session).locate(history["lat"].to_numpy(), history["lon"].to_numpy())
     frame = history.with_columns(pl.Series("district_id", located).replace(-1, None))
     incident_service.store_frame(
         session,

@@ -1,11 +1,11 @@
-"""The web shell: dashboard, map page and health check."""
+"""The web shell: overview, map page and health check."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from lantern import __version__
@@ -13,46 +13,52 @@ from lantern.city import service as city_service
 from lantern.db import check_connection
 from lantern.errors import StoreError
 from lantern.incidents import service as incident_service
+from lantern.security.policy import Principal
 from lantern.store import head_revision, revision_of
+from lantern.web.auth import public, require, signed_in
 from lantern.web.deps import RuntimeDep, SessionDep
+from lantern.web.templating import STATIC_DIR, render
 
 router = APIRouter(tags=["pages"])
 
 
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    """Render a page with the shared layout context."""
-    runtime = request.app.state.runtime
-    context.setdefault("settings", runtime.settings)
-    return request.app.state.templates.TemplateResponse(request, template, context)
-
-
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def home(request: Request, session: SessionDep) -> HTMLResponse:
+def home(request: Request, session: SessionDep, principal: Annotated[Principal, signed_in()]) -> HTMLResponse:
     city = city_service.get(session)
-    return render(
-        request,
-        "home.html",
-        city=city,
-        counts=city_service.summary(session),
-        incident_count=incident_service.count(session),
-        latest=incident_service.latest_time(session),
-        categories=incident_service.categories(session)[:10],
-    )
+    context: dict[str, object] = {"city": city}
+    if principal.can("city:read"):
+        context["counts"] = city_service.summary(session)
+    if principal.can("incident:read"):
+        scope = principal.row_scope()
+        context.update(
+            incident_count=incident_service.count(session, scope),
+            latest=incident_service.latest_time(session, scope),
+            categories=incident_service.categories(session, scope)[:10],
+        )
+    return render(request, "home.html", **context)
 
 
 @router.get("/map", response_class=HTMLResponse, include_in_schema=False)
-def map_page(request: Request, session: SessionDep) -> HTMLResponse:
+def map_page(
+    request: Request, session: SessionDep, principal: Annotated[Principal, require("incident:read")]
+) -> HTMLResponse:
     city = city_service.get(session)
+    scope = principal.row_scope()
     return render(
         request,
         "map.html",
         city=city,
         districts=city_service.list_districts(session) if city else [],
-        categories=[c for c, _ in incident_service.categories(session)],
+        categories=[c for c, _ in incident_service.categories(session, scope)],
     )
 
 
-@router.get("/healthz", tags=["health"])
+@router.get("/favicon.ico", include_in_schema=False, dependencies=[public()])
+def favicon() -> Response:
+    return Response((STATIC_DIR / "img" / "favicon.svg").read_bytes(), media_type="image/svg+xml")
+
+
+@router.get("/healthz", tags=["health"], dependencies=[public()])
 def healthz(runtime: RuntimeDep, session: SessionDep) -> JSONResponse:
     """200 when the database answers and the schema is current; 503 otherwise."""
     try:

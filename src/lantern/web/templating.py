@@ -1,15 +1,19 @@
-"""Jinja2 templates with the filters every page uses."""
+"""Jinja2 templates with the filters and context every page uses."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from lantern import __version__
 from lantern.kit.time import to_local
+from lantern.security.policy import Principal
 
 TEMPLATE_DIR = Path(str(resources.files("lantern") / "templates"))
 STATIC_DIR = Path(str(resources.files("lantern") / "static"))
@@ -26,3 +30,24 @@ def make_templates(city_timezone: str) -> Jinja2Templates:
     templates.env.globals["version"] = __version__
     templates.env.globals["city_timezone"] = city_timezone
     return templates
+
+
+def csrf_token_for(request: Request) -> str:
+    """The token forms must echo: the session's when signed in, else the anonymous cookie's."""
+    principal = getattr(request.state, "principal", None)
+    if isinstance(principal, Principal) and principal.csrf_token:
+        return principal.csrf_token
+    return str(getattr(request.state, "csrf_cookie", ""))
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page with the shared layout context (settings, principal, CSRF token)."""
+    runtime = request.app.state.runtime
+    principal = getattr(request.state, "principal", None) or Principal.anonymous()
+    context.setdefault("settings", runtime.settings)
+    context.setdefault("principal", principal)
+    context.setdefault("csrf_token", csrf_token_for(request))
+    response: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request, template, context, status_code=status_code
+    )
+    return response

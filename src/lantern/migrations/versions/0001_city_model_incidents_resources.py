@@ -117,9 +117,7 @@ def upgrade() -> None:
         sa.Column("attributes", sa.JSON(), nullable=False),
         sa.Column("batch_id", sa.Integer(), nullable=True),
         sa.Column("recorded_at", lantern.db.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["batch_id"], ["import_batches.id"], name=op.f("fk_incidents_batch_id_import_batches")
-        ),
+        sa.ForeignKeyConstraint(["batch_id"], ["import_batches.id"], name=op.f("fk_incidents_batch_id_import_batches")),
         sa.ForeignKeyConstraint(
             ["district_id"],
             ["districts.id"],
@@ -130,9 +128,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("source", "natural_key", name=op.f("uq_incidents_source_natural_key")),
     )
     with op.batch_alter_table("incidents", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_incidents_category_occurred_from", ["category", "occurred_from"], unique=False
-        )
+        batch_op.create_index("ix_incidents_category_occurred_from", ["category", "occurred_from"], unique=False)
         batch_op.create_index(batch_op.f("ix_incidents_district_id"), ["district_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_incidents_occurred_from"), ["occurred_from"], unique=False)
 

@@ -1,78 +1,39 @@
-"""The ``lantern`` command line. Commands call services, never HTTP; each is one transaction."""
+"""Core commands: schema, city model, ingest, demo and serve."""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from lantern import __version__
 from lantern.app import create_app
 from lantern.city import service as city_service
 from lantern.city.grid import build_grid_city
-from lantern.city.osm import build_from_osm, helsinki_extract
+from lantern.city.osm import build_from_osm
+from lantern.cli.common import console, err, fail, make_runtime
 from lantern.config import Settings, get_settings
 from lantern.db import check_store, transaction
+from lantern.demo import prepare_demo
 from lantern.errors import DomainError
 from lantern.ingest import service as ingest_service
 from lantern.ingest.profile import builtin_names, load_profile
 from lantern.logs import setup_logging
-from lantern.runtime import Runtime, build_runtime
-from lantern.sim import service as sim_service
-from lantern.sim.history import HistoryParams
+from lantern.runtime import build_runtime
 from lantern.store import current_revision, head_revision, upgrade
 
-app = typer.Typer(help="Lantern: public-safety operations and analytics.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 city_app = typer.Typer(help="The city model: roads, districts, addresses.", no_args_is_help=True)
 ingest_app = typer.Typer(help="Validated import of record files.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(city_app, name="city")
-app.add_typer(ingest_app, name="ingest")
-
-console = Console()
-err = Console(stderr=True)
-
-
-def _runtime() -> Runtime:
-    settings = get_settings()
-    setup_logging(settings.log_level, settings.log_json)
-    return build_runtime(settings)
-
-
-def _fail(exc: DomainError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc.message}", highlight=False)
-    details = exc.details or {}
-    for line in details.get("problems", [])[:20] if isinstance(details, dict) else []:
-        err.print(f"  {line}", highlight=False)
-    return typer.Exit(code=2)
-
-
-def _version(value: bool) -> None:
-    if value:
-        console.print(f"lantern {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def main_options(
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
-    ] = False,
-) -> None:
-    """Lantern command line."""
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to this version (safe to run again)."""
-    runtime = _runtime()
+    runtime = make_runtime()
     before, after = upgrade(runtime.engine)
     check_store(runtime.engine)
     if before == after:
@@ -84,7 +45,7 @@ def db_upgrade() -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Show the schema revision of the database and of this version."""
-    runtime = _runtime()
+    runtime = make_runtime()
     found = current_revision(runtime.engine) or "empty"
     console.print(f"database: {found}; this version: {head_revision(runtime.engine)}")
 
@@ -92,18 +53,14 @@ def db_current() -> None:
 @city_app.command("import")
 def city_import(
     osm: Annotated[Path | None, typer.Option(help="OpenStreetMap extract (.osm.pbf)")] = None,
-    grid: Annotated[
-        str | None, typer.Option(help="generate a ROWSxCOLS grid city instead, e.g. 224x224")
-    ] = None,
+    grid: Annotated[str | None, typer.Option(help="generate a ROWSxCOLS grid city instead, e.g. 224x224")] = None,
     spacing: Annotated[float, typer.Option(help="grid spacing in metres")] = 150.0,
     name: Annotated[str | None, typer.Option(help="city name (default: the configured city name)")] = None,
-    districts: Annotated[
-        int, typer.Option(help="districts to derive when the extract has no boundaries")
-    ] = 4,
+    districts: Annotated[int, typer.Option(help="districts to derive when the extract has no boundaries")] = 4,
     replace: Annotated[bool, typer.Option(help="replace an existing city")] = False,
 ) -> None:
     """Build roads, districts and addresses from an OSM extract or as a generated grid."""
-    runtime = _runtime()
+    runtime = make_runtime()
     if (osm is None) == (grid is None):
         err.print("error: give exactly one of --osm FILE or --grid ROWSxCOLS")
         raise typer.Exit(code=2)
@@ -123,7 +80,7 @@ def city_import(
                 session, build, h3_resolution=runtime.settings.h3_resolution, replace=replace
             )
     except DomainError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(
         f"{summary.name}: {summary.districts} districts, {summary.road_nodes} road nodes, "
         f"{summary.road_edges} directed road segments, {summary.addresses} addresses "
@@ -134,7 +91,7 @@ def city_import(
 @city_app.command("show")
 def city_show() -> None:
     """Print what the city model holds."""
-    runtime = _runtime()
+    runtime = make_runtime()
     with transaction(runtime.sessions) as session:
         for key, value in city_service.summary(session).items():
             console.print(f"{key}: {value}")
@@ -142,19 +99,15 @@ def city_show() -> None:
 
 @ingest_app.command("incidents")
 def ingest_incidents(
-    file: Annotated[
-        Path, typer.Argument(help="CSV, TSV, JSON, NDJSON or Parquet file (.gz allowed for text)")
-    ],
-    profile: Annotated[
-        str, typer.Option(help=f"built-in profile ({', '.join(builtin_names())}) or a .toml path")
-    ],
+    file: Annotated[Path, typer.Argument(help="CSV, TSV, JSON, NDJSON or Parquet file (.gz allowed for text)")],
+    profile: Annotated[str, typer.Option(help=f"built-in profile ({', '.join(builtin_names())}) or a .toml path")],
     quarantine: Annotated[
         Path | None,
         typer.Option(help="import the good rows and write bad rows with their reasons to this CSV"),
     ] = None,
 ) -> None:
     """Import incidents through a mapping profile; a file with bad rows is rejected whole."""
-    runtime = _runtime()
+    runtime = make_runtime()
     try:
         chosen = load_profile(profile)
         with Progress(
@@ -181,7 +134,7 @@ def ingest_incidents(
                     progress=progress,
                 )
     except DomainError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     for line in report.lines():
         console.print(line, highlight=False)
 
@@ -193,63 +146,40 @@ def ingest_profiles() -> None:
         console.print(f"{name}: {load_profile(name).description}")
 
 
-def prepare_demo(runtime: Runtime, seed: int) -> list[str]:
-    """Create the schema, the demo city and its history when missing; returns what was done."""
-    done = []
-    before, after = upgrade(runtime.engine)
-    if before != after:
-        done.append(f"schema created at {after}")
-    settings = runtime.settings
-    with transaction(runtime.sessions) as session:
-        if city_service.get(session) is None:
-            build = build_from_osm(helsinki_extract(), settings.city_name)
-            summary = city_service.import_city(session, build, h3_resolution=settings.h3_resolution)
-            done.append(
-                f"demo city built from the Helsinki OSM extract: {summary.districts} districts, "
-                f"{summary.road_edges} road segments, {summary.addresses} addresses"
-            )
-    with transaction(runtime.sessions) as session:
-        if not sim_service.has_history(session):
-            end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-            params = HistoryParams(seed=seed, end=end, timezone=settings.city_timezone)
-            demo = sim_service.build_demo(session, params, settings.h3_resolution)
-            done.append(
-                f"{demo.stations} stations, {demo.units} units and {demo.incidents} incidents "
-                f"simulated (seed {seed})"
-            )
-    return done
-
-
-@app.command()
 def demo(
     seed: Annotated[int, typer.Option(help="simulator seed: the same seed gives the same city history")] = 42,
-    serve_after: Annotated[
-        bool, typer.Option("--serve/--no-serve", help="start the web server afterwards")
-    ] = True,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="start the web server afterwards")] = True,
 ) -> None:
     """Build the demo city (Helsinki extract + simulated history) and serve it."""
-    runtime = _runtime()
+    runtime = make_runtime()
     try:
-        for line in prepare_demo(runtime, seed):
-            console.print(f"✓ {line}")
+        prepared = prepare_demo(runtime, seed)
     except DomainError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
+    for line in prepared.done:
+        console.print(f"✓ {line}")
     settings = runtime.settings
-    console.print(f"Demo ready: http://{settings.host}:{settings.port}/  (database: {settings.database_url})")
+    console.print(f"\nDemo ready: http://{settings.host}:{settings.port}/  (database: {settings.database_url})")
+    if prepared.accounts:
+        first = prepared.accounts[0]
+        console.print("\n[bold]Demo sign-in[/] (every account has the same password):")
+        console.print(f"  accounts: {', '.join(a.username for a in prepared.accounts)}")
+        console.print(f"  password: {first.password}")
+        console.print("  second step: the 6-digit code from `lantern user totp <account>`, or add the")
+        console.print(f"  secret from {settings.data_dir / 'demo-credentials.txt'} to an authenticator app")
+    else:
+        console.print(f"Demo sign-in: see {settings.data_dir / 'demo-credentials.txt'}")
     if serve_after:
         _serve(settings)
 
 
-@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="address to bind (default from settings)")] = None,
     port: Annotated[int | None, typer.Option(help="port (default from settings)")] = None,
 ) -> None:
     """Run the web application."""
     settings = get_settings()
-    _serve(
-        settings.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
-    )
+    _serve(settings.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None}))
 
 
 def _serve(settings: Settings) -> None:
@@ -258,8 +188,3 @@ def _serve(settings: Settings) -> None:
     check_store(runtime.engine)
     logging.getLogger("lantern").info("serving on http://%s:%s", settings.host, settings.port)
     uvicorn.run(create_app(runtime=runtime), host=settings.host, port=settings.port, log_config=None)
-
-
-def main() -> None:
-    """Entry point of the ``lantern`` script."""
-    app()

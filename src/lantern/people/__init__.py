@@ -1,0 +1,1 @@
+"""People linked to incidents: personal data behind purpose-bound, audited access."""

@@ -1,0 +1,1 @@
+"""The security spine: accounts, sessions, one policy layer, purpose-bound access, field encryption."""
