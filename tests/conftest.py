@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from lantern.sim import service as sim_service
 from lantern.sim.history import HistoryParams
 from lantern.store import upgrade
 from tests.support import databases
+from tests.support.app import app_for
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_SEED = 42
@@ -124,3 +126,15 @@ def fresh_runtime(fresh_database: str, tmp_path: Path) -> Iterator[Runtime]:
     upgrade(runtime.engine)
     yield runtime
     runtime.dispose()
+
+
+@pytest.fixture
+def app(session, settings, engine, clock):
+    """The application over the test's own connection (its work is rolled back)."""
+    return app_for(session, settings, engine, clock)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app) as client:
+        yield client

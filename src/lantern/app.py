@@ -12,15 +12,20 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
 
 from lantern import __version__
+from lantern.alerts import routes as alert_routes
 from lantern.audit import routes as audit_routes
 from lantern.audit import service as audit_service
 from lantern.city import routes as city_routes
 from lantern.config import Settings, get_settings
 from lantern.db import transaction
+from lantern.dispatch import pages as dispatch_pages
+from lantern.dispatch import routes as dispatch_routes
 from lantern.errors import DomainError
 from lantern.incidents import routes as incident_routes
+from lantern.live import routes as live_routes
 from lantern.people import routes as people_routes
 from lantern.runtime import Runtime, build_runtime
 from lantern.scheduler import Scheduler, default_jobs
@@ -53,7 +58,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        jobs = Scheduler(runtime, default_jobs()) if run_scheduler else None
+        jobs = Scheduler(runtime, default_jobs(settings.demo_live)) if run_scheduler else None
         if jobs:
             jobs.start()
         yield
@@ -87,6 +92,10 @@ def create_app(
         incident_routes.router,
         people_routes.router,
         audit_routes.router,
+        dispatch_routes.router,
+        dispatch_pages.router,
+        alert_routes.router,
+        live_routes.router,
     ):
         app.include_router(router)
 
@@ -104,6 +113,11 @@ def create_app(
             return render(request, "error.html", status_code=exc.status_code, status=exc.status_code, error=exc)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(ValidationError)
+    async def model_invalid(request: Request, exc: ValidationError) -> Response:
+        # A schema built inside a handler from query values (e.g. the intake check) failed.
+        return await request_invalid(request, RequestValidationError(exc.errors()))
 
     @app.exception_handler(RequestValidationError)
     async def request_invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     shared_dir: Path = Path("../shared")
 
     city_name: str = "Demo City"
+    agency_id: str = "police.demo-city.example"  # how this agency names itself in EIDO exchanges
     city_timezone: str = "Europe/Helsinki"
     h3_resolution: int = Field(default=9, ge=0, le=15)
 
@@ -77,6 +78,13 @@ class Settings(BaseSettings):
     # Retention overrides in days per data class, e.g. {"login_attempts" = 30}
     retention_days: dict[str, int] = Field(default_factory=dict)
     scheduler_enabled: bool = True
+
+    # Command and dispatch
+    dispatch_codes_path: Path | None = None  # your own incident_types.toml (docs/dispatch.md)
+    # Response-time targets (seconds, call to on scene) per district type, for the KPI page
+    response_targets: dict[str, int] = Field(default_factory=lambda: {"urban": 300, "suburban": 600})
+    district_types: dict[str, str] = Field(default_factory=dict)  # district code -> "urban" | "suburban"
+    demo_live: bool = False  # the simulated live scenario (calls, moving units) inside `lantern serve`
 
     @field_validator("city_timezone")
     @classmethod

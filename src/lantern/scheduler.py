@@ -16,9 +16,11 @@ from datetime import timedelta
 
 from lantern import retention
 from lantern.db import transaction
+from lantern.dispatch import timers as dispatch_timers
 from lantern.runtime import Runtime
 from lantern.security import service as security_service
 from lantern.security.policy import Principal
+from lantern.sim.live import LiveScenario
 
 log = logging.getLogger("lantern.scheduler")
 
@@ -28,6 +30,7 @@ class Job:
     name: str
     every: timedelta
     run: Callable[[Runtime], str]
+    quiet: bool = False  # frequent jobs log at debug level
 
 
 def _retention(runtime: Runtime) -> str:
@@ -42,17 +45,42 @@ def _inactive_accounts(runtime: Runtime) -> str:
     return f"{count} accounts disabled"
 
 
-def default_jobs() -> list[Job]:
-    return [
+def _dispatch_timers(runtime: Runtime) -> str:
+    with transaction(runtime.sessions) as session:
+        count = dispatch_timers.check(session)
+    return f"{count} new alerts"
+
+
+def _live_demo() -> Callable[[Runtime], str]:
+    scenario = LiveScenario()
+    last: list[float] = []
+
+    def run(runtime: Runtime) -> str:
+        now = runtime.clock.now().timestamp()
+        elapsed = min(5.0, now - last[0]) if last else 1.0
+        last[:] = [now]
+        with transaction(runtime.sessions) as session:
+            counts = scenario.tick(session, elapsed)
+        return ", ".join(f"{k} {v}" for k, v in counts.items())
+
+    return run
+
+
+def default_jobs(demo_live: bool = False) -> list[Job]:
+    jobs = [
+        Job("dispatch-timers", timedelta(seconds=10), _dispatch_timers),
         Job("retention", timedelta(hours=6), _retention),
         Job("inactive-accounts", timedelta(hours=6), _inactive_accounts),
     ]
+    if demo_live:
+        jobs.append(Job("demo-live", timedelta(seconds=1), _live_demo(), quiet=True))
+    return jobs
 
 
 class Scheduler:
     """Runs jobs at their intervals on the event loop of ``lantern serve``."""
 
-    def __init__(self, runtime: Runtime, jobs: list[Job], tick_seconds: float = 30.0) -> None:
+    def __init__(self, runtime: Runtime, jobs: list[Job], tick_seconds: float = 1.0) -> None:
         self.runtime = runtime
         self.jobs = jobs
         self.tick = tick_seconds
@@ -75,7 +103,7 @@ class Scheduler:
                     due[job.name] = self.runtime.clock.now() + job.every
                     try:
                         result = await asyncio.to_thread(job.run, self.runtime)
-                        log.info("job %s: %s", job.name, result)
+                        log.log(logging.DEBUG if job.quiet else logging.INFO, "job %s: %s", job.name, result)
                     except Exception:
                         log.exception("job %s failed; it runs again in %s", job.name, job.every)
             await asyncio.sleep(self.tick)

@@ -84,8 +84,7 @@ def sign_in_as(page: Page, live: LiveDemo, username: str) -> None:
     page.get_by_label("Password").fill(account.password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/mfa**")
-    # the TOTP step is 30 s; a code used in this step cannot be reused (replay protection),
-    # so tests signing the same account in twice wait for the next step.
     page.get_by_label("Code").fill(totp.code_at(account.totp_secret, live.runtime.clock.now()))
     page.get_by_role("button", name="Continue").click()
+    # (each test signs a different account in: a TOTP code is accepted once per 30 s step)
     page.wait_for_url(lambda url: "/mfa" not in url and "/login" not in url)

@@ -32,7 +32,7 @@ def test_map_page_draws_districts_roads_and_incidents(page: Page, live):
 
 
 def test_filtering_by_category_updates_the_incident_layer(page: Page, live):
-    sign_in_as(page, live, "dispatcher")
+    sign_in_as(page, live, "supervisor")
     page.goto(f"{live.base_url}/map")
     _wait_for_features(page, "incidents")
     page.select_option("#days", "365")

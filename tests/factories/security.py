@@ -12,7 +12,7 @@ from lantern.config import Settings
 from lantern.models import User
 from lantern.security import context, totp
 from lantern.security import service as security_service
-from lantern.security.policy import Principal
+from lantern.security.policy import Principal, load_policy
 
 PASSWORD = "correct horse battery staple"
 
@@ -86,3 +86,20 @@ def bearer(session: Session, scopes: list[str], days: int = 30, district_id: int
         session, Principal.system("tests"), name="test", scopes=scopes, days=days, district_id=district_id
     )
     return {"Authorization": f"Bearer {plaintext}"}
+
+
+def principal_for(
+    role: str, name: str | None = None, district_id: int | None = None, user_id: int | None = None
+) -> Principal:
+    """A principal with a role's permissions, for service-level tests."""
+    policy = load_policy()
+    roles = frozenset({role})
+    return Principal(
+        kind="user",
+        name=name or f"test-{role}",
+        roles=roles,
+        permissions=policy.permissions_of(roles),
+        district_id=district_id,
+        district_scoped=policy.district_scoped(roles),
+        user_id=user_id,
+    )

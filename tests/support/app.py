@@ -18,4 +18,6 @@ def app_for(session: Session, settings: Settings, engine: Engine, clock: FakeClo
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False, info=dict(session.info)
     )
     runtime = Runtime(settings=settings, engine=engine, sessions=factory, clock=clock, keyring=session.info["keyring"])
+    factory.kw["info"]["broker"] = runtime.broker
+    factory.kw["info"]["settings"] = settings
     return create_app(runtime=runtime, scheduler=False)

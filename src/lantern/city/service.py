@@ -255,3 +255,34 @@ def summary(session: Session) -> dict[str, Any]:
     """Counts of everything the city model holds."""
     city = repository.get_city(session)
     return {"city": city.name if city else None, **repository.counts(session)}
+
+
+def road_nodes(session: Session) -> list[Any]:
+    """All road nodes (id, lat, lon)."""
+    return list(repository.list_nodes(session))
+
+
+def road_edges(session: Session) -> list[Any]:
+    """All directed road edges with geometry."""
+    return list(repository.list_edges(session))
+
+
+def address_or_raise(session: Session, address_id: int) -> Address:
+    """One registry entry or NotFound."""
+    address = repository.get_address(session, address_id)
+    if address is None:
+        raise NotFound(f"address {address_id} is not in the registry")
+    return address
+
+
+def district_code(session: Session, district_id: int | None) -> str | None:
+    """The code of a district (None for None)."""
+    if district_id is None:
+        return None
+    district = repository.get_district(session, district_id)
+    return district.code if district else None
+
+
+def list_addresses(session: Session) -> list[Address]:
+    """Every registry entry."""
+    return repository.list_addresses(session)

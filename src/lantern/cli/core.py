@@ -149,6 +149,9 @@ def ingest_profiles() -> None:
 def demo(
     seed: Annotated[int, typer.Option(help="simulator seed: the same seed gives the same city history")] = 42,
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="start the web server afterwards")] = True,
+    live: Annotated[
+        bool, typer.Option("--live/--still", help="run the live scenario: calls arrive, units move")
+    ] = True,
 ) -> None:
     """Build the demo city (Helsinki extract + simulated history) and serve it."""
     runtime = make_runtime()
@@ -170,7 +173,7 @@ def demo(
     else:
         console.print(f"Demo sign-in: see {settings.data_dir / 'demo-credentials.txt'}")
     if serve_after:
-        _serve(settings)
+        _serve(settings.model_copy(update={"demo_live": live}))
 
 
 def serve(

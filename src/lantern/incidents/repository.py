@@ -18,7 +18,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from lantern.kit.scope import RowScope
-from lantern.models import Incident
+from lantern.models import Incident, IncidentEvent
 
 INCIDENT_COLUMNS = (
     "source",
@@ -203,3 +203,35 @@ def keys_to_ids(session: Session, source: str, keys: list[str]) -> dict[str, int
         )
         found.update({str(k): int(i) for k, i in session.execute(query).all()})
     return found
+
+
+def add_incident(session: Session, incident: Incident) -> Incident:
+    session.add(incident)
+    session.flush()
+    return incident
+
+
+def add_event(session: Session, item: IncidentEvent) -> IncidentEvent:
+    session.add(item)
+    session.flush()
+    return item
+
+
+def events(session: Session, incident_id: int) -> list[IncidentEvent]:
+    query = (
+        select(IncidentEvent)
+        .where(IncidentEvent.incident_id == incident_id)
+        .order_by(IncidentEvent.at, IncidentEvent.id)
+    )
+    return list(session.scalars(query))
+
+
+def open_incidents(session: Session, scope: RowScope, since: datetime | None = None) -> list[Incident]:
+    query = _scoped(select(Incident).where(Incident.status == "open"), scope)
+    if since is not None:
+        query = query.where(Incident.occurred_from >= since)
+    return list(session.scalars(query.order_by(Incident.priority, Incident.occurred_from)))
+
+
+def lock_incident(session: Session, incident_id: int) -> Incident | None:
+    return session.scalars(select(Incident).where(Incident.id == incident_id).with_for_update()).one_or_none()

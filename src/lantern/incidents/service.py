@@ -14,7 +14,8 @@ from lantern.incidents import repository
 from lantern.kit.geo import h3_cells
 from lantern.kit.scope import RowScope
 from lantern.kit.time import utcnow
-from lantern.models import Incident
+from lantern.models import Incident, IncidentEvent
+from lantern.security import context
 
 REQUIRED = ("natural_key", "category", "occurred_from", "occurred_to", "time_precision", "lat", "lon")
 OPTIONAL_DEFAULTS: dict[str, Any] = {
@@ -125,3 +126,39 @@ def geojson(session: Session, scope: RowScope, **filters: Any) -> dict[str, Any]
     """Incidents in scope as a GeoJSON FeatureCollection."""
     features = [to_feature(i) for i in list_incidents(session, scope, **filters)]
     return {"type": "FeatureCollection", "features": features}
+
+
+def add_event(
+    session: Session, incident_id: int, kind: str, actor: str, text: str = "", data: dict[str, Any] | None = None
+) -> IncidentEvent:
+    """Append to an incident's timeline (never edited, never deleted)."""
+    return repository.add_event(
+        session,
+        IncidentEvent(
+            incident_id=incident_id, at=context.now(session), kind=kind, actor=actor, text=text, data=data or {}
+        ),
+    )
+
+
+def timeline(session: Session, scope: RowScope, incident_id: int) -> list[IncidentEvent]:
+    """The incident's timeline, oldest first (404 outside the reader's scope)."""
+    get_or_raise(session, scope, incident_id)
+    return repository.events(session, incident_id)
+
+
+def create(session: Session, incident: Incident) -> Incident:
+    """Store a new incident (dispatch desk, portal, other modules)."""
+    return repository.add_incident(session, incident)
+
+
+def open_incidents(session: Session, scope: RowScope, since: datetime | None = None) -> list[Incident]:
+    """Open incidents in scope, most urgent first."""
+    return repository.open_incidents(session, scope, since)
+
+
+def lock(session: Session, incident_id: int) -> Incident:
+    """The incident, locked for update until commit (PostgreSQL row lock; SQLite's write lock)."""
+    incident = repository.lock_incident(session, incident_id)
+    if incident is None:
+        raise NotFound(f"incident {incident_id} does not exist")
+    return incident

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import h3
 import numpy as np
@@ -34,6 +35,14 @@ def haversine_m_array(lat1: FloatArray, lon1: FloatArray, lat2: FloatArray, lon2
     return result
 
 
+@lru_cache(maxsize=64)
+def _aeqd(lat0: float, lon0: float) -> Transformer:
+    # Building a transformer costs ~5 ms; projecting a point ~1 µs. Cache per centre.
+    return Transformer.from_crs(
+        "EPSG:4326", f"+proj=aeqd +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m", always_xy=True
+    )
+
+
 @dataclass(frozen=True)
 class LocalProjection:
     """Azimuthal equidistant projection centred on a city: metres, distortion < 0.1% within 50 km."""
@@ -42,11 +51,7 @@ class LocalProjection:
     lon0: float
 
     def _forward(self) -> Transformer:
-        return Transformer.from_crs(
-            "EPSG:4326",
-            f"+proj=aeqd +lat_0={self.lat0} +lon_0={self.lon0} +datum=WGS84 +units=m",
-            always_xy=True,
-        )
+        return _aeqd(self.lat0, self.lon0)
 
     def to_xy(self, lat: FloatArray, lon: FloatArray) -> tuple[FloatArray, FloatArray]:
         """Project WGS84 lat/lon arrays to local x/y metres."""

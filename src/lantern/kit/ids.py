@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Annotated
+
+from pydantic import Field
+
+MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER keys on PostgreSQL
+# A database id inside a request body: out-of-range numbers are a 422, not a driver overflow.
+DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 def content_key(text: str) -> str:

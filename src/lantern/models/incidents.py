@@ -68,3 +68,9 @@ class Incident(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("import_batches.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Dispatch-desk incidents (source "cad"): open until closed, graded P1-P4.
+    status: Mapped[str] = mapped_column(String(20), default="closed", server_default="closed", index=True)
+    priority: Mapped[int | None] = mapped_column(Integer)
+    type_code: Mapped[str | None] = mapped_column(String(20))
+    address_id: Mapped[int | None] = mapped_column(ForeignKey("addresses.id", ondelete="SET NULL"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

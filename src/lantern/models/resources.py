@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lantern.db import Base
+from lantern.db import Base, UTCDateTime
 
 
 class Station(Base):
@@ -31,3 +33,10 @@ class Unit(Base):
     kind: Mapped[str] = mapped_column(String(40))
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
     status: Mapped[str] = mapped_column(String(20), default="available")
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Last known position (from the unit's terminal or the simulator).
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    position_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
+    officer_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,12 @@ def clock(session: Session) -> Clock:
 def now(session: Session) -> datetime:
     """Current time by this session's clock."""
     return clock(session).now()
+
+
+def setting(session: Session, name: str, default: Any = None) -> Any:
+    """A deployment setting visible to services (the runtime puts its Settings in Session.info)."""
+    settings = session.info.get("settings")
+    return getattr(settings, name, default) if settings is not None else default
 
 
 def keyring(session: Session) -> Keyring:

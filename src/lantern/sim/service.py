@@ -88,6 +88,15 @@ def _units(session: Session, stations: list[Station]) -> list[Unit]:
         for kind, count in UNIT_KINDS:
             for _ in range(count):
                 prefix = "P" if kind == "patrol" else "M"
-                units.append(Unit(callsign=f"{prefix}{number}{serial:02d}", kind=kind, station_id=station.id))
+                units.append(
+                    Unit(
+                        callsign=f"{prefix}{number}{serial:02d}",
+                        kind=kind,
+                        station_id=station.id,
+                        status="available",
+                        lat=station.lat,
+                        lon=station.lon,
+                    )
+                )
                 serial += 1
     return resource_service.create_units(session, units)

@@ -119,6 +119,30 @@ def require(permission: str) -> Any:
     return Depends(dependency)
 
 
+def require_any(*permissions: str) -> Any:
+    """Dependency: like :func:`require`, satisfied by any one of ``permissions`` (the service decides the rest)."""
+
+    async def dependency(request: Request, principal: PrincipalDep) -> Principal:
+        _authenticated(request, principal)
+        await _check_csrf(request, principal)
+        if not any(principal.can(p) for p in permissions):
+            raise AuditedForbidden(
+                f"your role ({principal.role_label}) does not allow {' or '.join(permissions)}",
+                event(
+                    principal,
+                    "deny",
+                    "endpoint",
+                    request.url.path,
+                    outcome="denied",
+                    details={"needed": list(permissions)},
+                ),
+            )
+        return principal
+
+    setattr(dependency, PERMISSION_ATTR, "|".join(permissions))
+    return Depends(dependency)
+
+
 def signed_in() -> Any:
     """Dependency for pages any signed-in account may use (its own profile, sign-out)."""
 

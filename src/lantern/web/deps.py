@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -21,7 +22,25 @@ def get_settings(request: Request) -> Settings:
     return get_runtime(request).settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
+# Requests that use the database at once. Sync handlers run in a pool of 40 threads; if more
+# requests than that waited on SQLite's single writer, the one holding it could not get a
+# thread to finish (50 concurrent intake clients: 3 calls/s, 80% errors). Waiting here, on the
+# event loop, blocks no thread. SQLite has one writer anyway; PostgreSQL gets its pool size.
+SQLITE_SLOTS = 1
+POSTGRES_SLOTS = 12
+
+
+async def db_slot(request: Request) -> AsyncIterator[None]:
+    """Wait (without holding a thread) for a turn at the database."""
+    state = request.app.state
+    slots: asyncio.Semaphore | None = getattr(state, "db_slots", None)
+    if slots is None:
+        slots = state.db_slots = asyncio.Semaphore(SQLITE_SLOTS if get_runtime(request).settings.is_sqlite else POSTGRES_SLOTS)
+    async with slots:
+        yield
+
+
+def get_session(request: Request, _slot: Annotated[None, Depends(db_slot, scope="function")]) -> Iterator[Session]:
     """One transaction per request, committed at the edge before the response is sent."""
     session = get_runtime(request).sessions()
     try:

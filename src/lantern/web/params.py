@@ -10,7 +10,8 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
-MAX_ID = 2**31 - 1
+from lantern.kit.ids import MAX_ID
+
 MAX_OFFSET = 10_000_000
 
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]

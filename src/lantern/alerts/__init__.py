@@ -1,0 +1,1 @@
+"""The common alert and task queue shared by every module."""

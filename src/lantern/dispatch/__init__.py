@@ -1,0 +1,1 @@
+"""Command and dispatch: call intake, graded response, unit recommendation, status, KPIs, EIDO."""

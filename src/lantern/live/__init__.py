@@ -1,0 +1,1 @@
+"""Live push: one server-sent-events channel that the map and queues subscribe to."""
