@@ -28,7 +28,6 @@ from scipy.sparse.csgraph import dijkstra
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import percentile, scratch_dir, table
-
 from lantern.city.grid import build_grid_city
 from lantern.dispatch.routing import RoutingGraph
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import html
 import logging
 from collections.abc import AsyncIterator
@@ -26,10 +28,16 @@ from lantern.dispatch import routes as dispatch_routes
 from lantern.errors import DomainError
 from lantern.incidents import routes as incident_routes
 from lantern.live import routes as live_routes
+from lantern.monitor import pages as monitor_pages
+from lantern.monitor import routes as monitor_routes
+from lantern.monitor import runner as monitor_runner
 from lantern.people import routes as people_routes
 from lantern.runtime import Runtime, build_runtime
 from lantern.scheduler import Scheduler, default_jobs
 from lantern.security import routes as security_routes
+from lantern.sim.fleet import DemoFleet
+from lantern.traffic import pages as traffic_pages
+from lantern.traffic import routes as traffic_routes
 from lantern.web import pages
 from lantern.web.auth import login_redirect
 from lantern.web.middleware import (
@@ -61,7 +69,22 @@ def create_app(
         jobs = Scheduler(runtime, default_jobs(settings.demo_live)) if run_scheduler else None
         if jobs:
             jobs.start()
+        gateway = monitor_runner.build_gateway(runtime) if settings.monitor_gateway_port else None
+        trucks = None
+        if gateway:
+            port = await gateway.start(settings.monitor_gateway_host, settings.monitor_gateway_port)
+            if settings.demo_live:
+                trucks = asyncio.get_running_loop().create_task(
+                    DemoFleet(runtime, settings.monitor_gateway_host, port).run()
+                )
+        app.state.gateway = gateway
         yield
+        if trucks:
+            trucks.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await trucks
+        if gateway:
+            await gateway.stop()
         if jobs:
             await jobs.stop()
 
@@ -96,6 +119,11 @@ def create_app(
         dispatch_pages.router,
         alert_routes.router,
         live_routes.router,
+        monitor_routes.router,
+        monitor_routes.hotlist_router,
+        monitor_pages.router,
+        traffic_routes.router,
+        traffic_pages.router,
     ):
         app.include_router(router)
 

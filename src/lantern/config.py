@@ -86,6 +86,16 @@ class Settings(BaseSettings):
     district_types: dict[str, str] = Field(default_factory=dict)  # district code -> "urban" | "suburban"
     demo_live: bool = False  # the simulated live scenario (calls, moving units) inside `lantern serve`
 
+    # Real-time monitoring (docs/monitor.md)
+    monitor_classes_path: Path | None = None  # your own vehicle_classes.toml
+    monitor_gateway_host: str = "127.0.0.1"
+    monitor_gateway_port: int = Field(default=0, ge=0, le=65535)  # JT/T 808 TCP gateway; 0 = off
+    monitor_max_connections: int = Field(default=20_000, ge=1)
+    monitor_flood_frames_per_s: float = Field(default=200.0, gt=0)  # a terminal sending more is cut off
+    monitor_batch_size: int = Field(default=20_000, ge=1)  # positions per engine step
+    monitor_clock: str = Field(default="wall", pattern="^(wall|event)$")  # offline rule: wall clock or newest report
+    hotlist_min_confidence: float = Field(default=0.5, ge=0, le=1)  # plate candidates below this are ignored
+
     @field_validator("city_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

@@ -10,10 +10,12 @@ from lantern.city.osm import build_from_osm, helsinki_extract
 from lantern.db import transaction
 from lantern.runtime import Runtime
 from lantern.security import service as security_service
+from lantern.sim import fleet as fleet_demo
 from lantern.sim import service as sim_service
 from lantern.sim.accounts import DemoAccount, create_demo_accounts, write_credentials
 from lantern.sim.history import HistoryParams
 from lantern.store import upgrade
+from lantern.traffic import demo as traffic_demo
 
 
 @dataclass
@@ -45,6 +47,16 @@ def prepare_demo(runtime: Runtime, seed: int) -> DemoPrepared:
             done.append(
                 f"{demo.stations} stations, {demo.units} units and {demo.incidents} incidents simulated (seed {seed})"
             )
+    with transaction(runtime.sessions) as session:
+        if not traffic_demo.has_demo(session):
+            end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+            traffic = traffic_demo.build_demo(session, end=end, timezone=settings.city_timezone, seed=seed)
+            done.append(
+                f"traffic: {traffic.trips} probe trips over a simulated day ({traffic.fixes} GPS fixes, "
+                f"{traffic.segment_slots} segment speeds) and {traffic.events} road events"
+            )
+    with transaction(runtime.sessions) as session:
+        done.extend(fleet_demo.setup(session))
     accounts: list[DemoAccount] = []
     with transaction(runtime.sessions) as session:
         if not security_service.list_users(session):

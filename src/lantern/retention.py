@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from lantern.config import Settings
 from lantern.errors import ValidationFailed
+from lantern.monitor import service as monitor_service
 from lantern.people import service as people_service
 from lantern.security import context
 from lantern.security import service as security_service
@@ -50,6 +51,10 @@ DATA_CLASSES = (
     ),
     DataClass("audit_log", "the tamper-evident audit log", 365, None, None),
     DataClass("plate_reads_unmatched", "plate and tag reads that matched no hotlist (never stored)", 0, 0, None),
+    # JT/T 809 asks platforms to keep regulated vehicles' tracks for at least six months.
+    DataClass(
+        "vehicle_positions", "positions of regulated vehicles (JT/T 808)", 180, 365, monitor_service.purge_positions
+    ),
 )
 
 

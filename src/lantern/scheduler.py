@@ -17,6 +17,7 @@ from datetime import timedelta
 from lantern import retention
 from lantern.db import transaction
 from lantern.dispatch import timers as dispatch_timers
+from lantern.monitor import runner as monitor_runner
 from lantern.runtime import Runtime
 from lantern.security import service as security_service
 from lantern.security.policy import Principal
@@ -51,6 +52,11 @@ def _dispatch_timers(runtime: Runtime) -> str:
     return f"{count} new alerts"
 
 
+def _monitor_engine(runtime: Runtime) -> str:
+    run = monitor_runner.engine_round(runtime)
+    return f"{run.positions} positions, {run.alerts} alerts"
+
+
 def _live_demo() -> Callable[[Runtime], str]:
     scenario = LiveScenario()
     last: list[float] = []
@@ -69,6 +75,7 @@ def _live_demo() -> Callable[[Runtime], str]:
 def default_jobs(demo_live: bool = False) -> list[Job]:
     jobs = [
         Job("dispatch-timers", timedelta(seconds=10), _dispatch_timers),
+        Job("monitor-engine", timedelta(seconds=1), _monitor_engine, quiet=True),
         Job("retention", timedelta(hours=6), _retention),
         Job("inactive-accounts", timedelta(hours=6), _inactive_accounts),
     ]

@@ -35,7 +35,8 @@ def test_call_to_dispatch_to_officer(page: Page, browser: Browser, live):
     page.wait_for_function(
         "(callsign) => JSON.parse(document.querySelector('#ops-map').dataset.units || '[]')"
         ".some(([name, status]) => name === callsign && status === 'dispatched')",
-        arg=callsign, timeout=10_000,
+        arg=callsign,
+        timeout=10_000,
     )
 
     officer_context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone

@@ -70,10 +70,24 @@ def alerts_page(
     return render(request, "alerts.html", alerts=alerts, include_resolved=include_resolved)
 
 
+def _back_to(next_page: str) -> str:
+    """Where a form returns to: a local path only (never an open redirect)."""
+    return (
+        next_page
+        if next_page.startswith("/") and not next_page.startswith("//") and "\\" not in next_page
+        else "/alerts"
+    )
+
+
 @router.post("/alerts/{alert_id}/acknowledge", include_in_schema=False)
-def acknowledge_form(session: SessionDep, principal: Manager, alert_id: IdPath) -> Response:
+def acknowledge_form(
+    session: SessionDep,
+    principal: Manager,
+    alert_id: IdPath,
+    next_page: Annotated[str, Form(alias="next", max_length=300)] = "/alerts",
+) -> Response:
     alert_service.acknowledge(session, principal, alert_id)
-    return RedirectResponse("/alerts", status_code=303)
+    return RedirectResponse(_back_to(next_page), status_code=303)
 
 
 @router.post("/alerts/{alert_id}/resolve", include_in_schema=False)
@@ -82,6 +96,7 @@ def resolve_form(
     principal: Manager,
     alert_id: IdPath,
     resolution: Annotated[str, Form(min_length=3, max_length=500)],
+    next_page: Annotated[str, Form(alias="next", max_length=300)] = "/alerts",
 ) -> Response:
     alert_service.resolve(session, principal, alert_id, resolution)
-    return RedirectResponse("/alerts", status_code=303)
+    return RedirectResponse(_back_to(next_page), status_code=303)

@@ -48,6 +48,9 @@ def to_event(alert: Alert) -> dict[str, Any]:
         "created_at": alert.created_at.isoformat(),
         "district_id": (alert.data or {}).get("district_id"),
         "restricted": bool((alert.data or {}).get("restricted")),
+        # Alerts with a place (vehicle rules, hotlist hits) are drawn on the operations map.
+        "lat": (alert.data or {}).get("lat"),
+        "lon": (alert.data or {}).get("lon"),
     }
 
 

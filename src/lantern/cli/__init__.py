@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from lantern import __version__
-from lantern.cli import core, security
+from lantern.cli import core, monitor, security
+from lantern.cli import traffic as traffic_cli
 from lantern.cli.common import console
 
 app = typer.Typer(help="Lantern: public-safety operations and analytics.", no_args_is_help=True)
@@ -20,6 +21,8 @@ app.add_typer(security.audit_app, name="audit")
 app.add_typer(security.keys_app, name="keys")
 app.add_typer(security.retention_app, name="retention")
 app.add_typer(security.backup_app, name="backup")
+app.add_typer(monitor.monitor_app, name="monitor")
+app.add_typer(traffic_cli.traffic_app, name="traffic")
 app.command()(core.demo)
 app.command()(core.serve)
 

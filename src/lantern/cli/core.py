@@ -173,7 +173,15 @@ def demo(
     else:
         console.print(f"Demo sign-in: see {settings.data_dir / 'demo-credentials.txt'}")
     if serve_after:
-        _serve(settings.model_copy(update={"demo_live": live}))
+        # The live demo drives its trucks over the real JT/T 808 gateway (port 6808 unless configured).
+        _serve(
+            settings.model_copy(
+                update={
+                    "demo_live": live,
+                    "monitor_gateway_port": settings.monitor_gateway_port or (6808 if live else 0),
+                }
+            )
+        )
 
 
 def serve(

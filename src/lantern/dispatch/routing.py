@@ -75,7 +75,9 @@ class RoutingGraph:
         # Dijkstra from the virtual node gives every node's time to the target point.
         rows = np.concatenate([self.reverse_time.indptr, [self.reverse_time.indptr[-1] + 2]])
         self._virtual_indptr = rows.astype(self.reverse_time.indptr.dtype)
-        self._virtual_indices = np.concatenate([self.reverse_time.indices, [0, 0]]).astype(self.reverse_time.indices.dtype)
+        self._virtual_indices = np.concatenate([self.reverse_time.indices, [0, 0]]).astype(
+            self.reverse_time.indices.dtype
+        )
         self._virtual_data = np.concatenate([self.reverse_time.data, [np.inf, np.inf]])
         self.forward_time = csr_matrix((self.edge_seconds[keep], (src[keep], dst[keep])), shape=(self.n, self.n))
         self.reverse_of: dict[tuple[int, int], int] = {}

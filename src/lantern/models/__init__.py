@@ -5,10 +5,22 @@ from lantern.models.audit import AuditEntry, AuditHead
 from lantern.models.city import Address, City, District, RoadEdge, RoadNode
 from lantern.models.dispatch import Assignment, Call, EidoInbox, IncidentEvent, PremiseWarning, UnitStatusEvent
 from lantern.models.incidents import ImportBatch, Incident
+from lantern.models.monitor import (
+    EngineCheckpoint,
+    Geofence,
+    HotlistEntry,
+    HotlistHit,
+    MonitoredVehicle,
+    Position,
+    Reader,
+    ReaderCount,
+    Terminal,
+)
 from lantern.models.people import IncidentParty
 from lantern.models.resources import Station, Unit
 from lantern.models.security import ApiToken, LoginAttempt, RecoveryCode, User, UserRole, UserSession
 from lantern.models.sim import SimTruth
+from lantern.models.traffic import RoadEvent, SegmentSpeed, TrafficDetector, TrafficReading
 
 __all__ = [
     "Address",
@@ -21,17 +33,30 @@ __all__ = [
     "City",
     "District",
     "EidoInbox",
+    "EngineCheckpoint",
+    "Geofence",
+    "HotlistEntry",
+    "HotlistHit",
     "ImportBatch",
     "Incident",
     "IncidentEvent",
     "IncidentParty",
     "LoginAttempt",
+    "MonitoredVehicle",
+    "Position",
     "PremiseWarning",
+    "Reader",
+    "ReaderCount",
     "RecoveryCode",
     "RoadEdge",
+    "RoadEvent",
     "RoadNode",
+    "SegmentSpeed",
     "SimTruth",
     "Station",
+    "Terminal",
+    "TrafficDetector",
+    "TrafficReading",
     "Unit",
     "UnitStatusEvent",
     "User",

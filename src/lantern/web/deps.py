@@ -35,7 +35,9 @@ async def db_slot(request: Request) -> AsyncIterator[None]:
     state = request.app.state
     slots: asyncio.Semaphore | None = getattr(state, "db_slots", None)
     if slots is None:
-        slots = state.db_slots = asyncio.Semaphore(SQLITE_SLOTS if get_runtime(request).settings.is_sqlite else POSTGRES_SLOTS)
+        slots = state.db_slots = asyncio.Semaphore(
+            SQLITE_SLOTS if get_runtime(request).settings.is_sqlite else POSTGRES_SLOTS
+        )
     async with slots:
         yield
 

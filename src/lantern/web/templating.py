@@ -23,7 +23,10 @@ def make_templates(city_timezone: str) -> Jinja2Templates:
     """Templates whose ``localtime`` filter shows UTC values in the city's zone."""
     templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 
-    def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    def localtime(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        # JSON-shaped service results carry ISO strings; models carry datetimes.
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value) if value else None
         return "" if value is None else to_local(value, city_timezone).strftime(fmt)
 
     templates.env.filters["localtime"] = localtime

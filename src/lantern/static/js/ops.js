@@ -6,6 +6,7 @@
   const UNIT_COLOURS = ["match", ["get", "status"], "available", "#1e7a45", "out_of_service", "#7f8c8d", "#1f5f99"];
   const incidents = new Map();
   const units = new Map();
+  const alerts = new Map();
 
   function collection(map) {
     return { type: "FeatureCollection", features: Array.from(map.values()) };
@@ -74,12 +75,19 @@
       map.addSource("districts", { type: "geojson", data: "/api/city/districts.geojson" });
       map.addSource("incidents", { type: "geojson", data: collection(incidents) });
       map.addSource("units", { type: "geojson", data: collection(units) });
+      map.addSource("alerts", { type: "geojson", data: collection(alerts) });
       map.addLayer({ id: "districts", type: "line", source: "districts", paint: { "line-color": "#34557a", "line-dasharray": [3, 2] } });
       map.addLayer({ id: "roads", type: "line", source: "roads", paint: { "line-color": "#b5bec8", "line-width": 1.5 } });
       map.addLayer({ id: "incidents", type: "circle", source: "incidents",
         paint: { "circle-radius": 9, "circle-color": PRIORITY_COLOURS, "circle-stroke-color": "#fff", "circle-stroke-width": 2 } });
       map.addLayer({ id: "units", type: "circle", source: "units",
         paint: { "circle-radius": 6, "circle-color": UNIT_COLOURS, "circle-stroke-color": "#000", "circle-stroke-width": 1 } });
+      map.addLayer({ id: "alerts", type: "circle", source: "alerts",
+        paint: { "circle-radius": 7, "circle-color": "#f39c12", "circle-stroke-color": "#7a4a00", "circle-stroke-width": 2 } });
+      map.on("click", "alerts", (e) => {
+        const p = e.features[0].properties;
+        new maplibregl.Popup().setLngLat(e.lngLat).setText(p.title + " (" + p.source + ")").addTo(map);
+      });
       const [openIncidents, allUnits] = await Promise.all([
         fetch("/api/dispatch/incidents.geojson").then((r) => r.json()),
         fetch("/api/dispatch/units.geojson").then((r) => r.ok ? r.json() : { features: [] }),
@@ -130,6 +138,15 @@
       document.querySelectorAll('.unit-status[data-unit="' + item.callsign + '"]').forEach((td) => {
         td.textContent = item.status.replace("_", " ");
       });
+    });
+    source.addEventListener("alert", (e) => {
+      // Monitoring alerts (vehicle rules, hotlist hits) carry a place: show them until resolved.
+      const item = JSON.parse(e.data);
+      if (item.lat === null || item.lat === undefined) return;
+      if (item.status === "resolved") alerts.delete(item.id);
+      else alerts.set(item.id, { type: "Feature", id: item.id, geometry: { type: "Point", coordinates: [item.lon, item.lat] }, properties: item });
+      const src = map.getSource("alerts");
+      if (src) src.setData(collection(alerts));
     });
     source.addEventListener("reload", () => window.location.reload());
   }

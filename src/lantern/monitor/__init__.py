@@ -1,0 +1,1 @@
+"""Real-time monitoring: one rule engine over sensor streams (regulated vehicles, hotlists)."""

@@ -1,0 +1,1 @@
+"""Traffic: detector speeds, congestion indices, map matching, road-event feeds and signal timing."""

@@ -1,0 +1,1 @@
+"""Tests of the traffic module: indices, map matching, feeds, signal timing."""
