@@ -22,6 +22,7 @@ from lantern.audit import routes as audit_routes
 from lantern.audit import service as audit_service
 from lantern.city import routes as city_routes
 from lantern.config import Settings, get_settings
+from lantern.crime import routes as crime_routes
 from lantern.db import transaction
 from lantern.dispatch import pages as dispatch_pages
 from lantern.dispatch import routes as dispatch_routes
@@ -112,6 +113,7 @@ def create_app(
         pages.router,
         security_routes.router,
         city_routes.router,
+        crime_routes.router,
         incident_routes.router,
         people_routes.router,
         audit_routes.router,

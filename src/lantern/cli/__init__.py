@@ -8,6 +8,7 @@ import typer
 
 from lantern import __version__
 from lantern.cli import core, monitor, security
+from lantern.cli import crime as crime_cli
 from lantern.cli import traffic as traffic_cli
 from lantern.cli.common import console
 
@@ -23,6 +24,8 @@ app.add_typer(security.retention_app, name="retention")
 app.add_typer(security.backup_app, name="backup")
 app.add_typer(monitor.monitor_app, name="monitor")
 app.add_typer(traffic_cli.traffic_app, name="traffic")
+app.add_typer(crime_cli.crime_app, name="crime")
+app.add_typer(crime_cli.report_app, name="report")
 app.command()(core.demo)
 app.command()(core.serve)
 

@@ -1,0 +1,1 @@
+"""Forecasting next period's hot cells, and the rolling-origin back-test that keeps it honest."""
