@@ -23,9 +23,13 @@ from lantern.audit import service as audit_service
 from lantern.city import routes as city_routes
 from lantern.config import Settings, get_settings
 from lantern.crime import routes as crime_routes
+from lantern.crowd import pages as crowd_pages
+from lantern.crowd import routes as crowd_routes
 from lantern.db import transaction
 from lantern.dispatch import pages as dispatch_pages
 from lantern.dispatch import routes as dispatch_routes
+from lantern.drones import pages as drone_pages
+from lantern.drones import routes as drone_routes
 from lantern.errors import DomainError
 from lantern.incidents import routes as incident_routes
 from lantern.live import routes as live_routes
@@ -124,6 +128,10 @@ def create_app(
         monitor_routes.router,
         monitor_routes.hotlist_router,
         monitor_pages.router,
+        drone_routes.router,
+        drone_pages.router,
+        crowd_routes.router,
+        crowd_pages.router,
         traffic_routes.router,
         traffic_pages.router,
     ):

@@ -10,6 +10,7 @@ from lantern.city.osm import build_from_osm, helsinki_extract
 from lantern.db import transaction
 from lantern.runtime import Runtime
 from lantern.security import service as security_service
+from lantern.sim import airspace as airspace_demo
 from lantern.sim import fleet as fleet_demo
 from lantern.sim import service as sim_service
 from lantern.sim.accounts import DemoAccount, create_demo_accounts, write_credentials
@@ -57,6 +58,7 @@ def prepare_demo(runtime: Runtime, seed: int) -> DemoPrepared:
             )
     with transaction(runtime.sessions) as session:
         done.extend(fleet_demo.setup(session))
+        done.extend(airspace_demo.setup(session))
     accounts: list[DemoAccount] = []
     with transaction(runtime.sessions) as session:
         if not security_service.list_users(session):

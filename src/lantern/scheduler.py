@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from lantern import retention
+from lantern.crowd import service as crowd_service
 from lantern.db import transaction
 from lantern.dispatch import timers as dispatch_timers
+from lantern.drones import service as drone_service
 from lantern.monitor import runner as monitor_runner
 from lantern.runtime import Runtime
 from lantern.security import service as security_service
 from lantern.security.policy import Principal
+from lantern.sim.airspace import AirspaceScenario
 from lantern.sim.live import LiveScenario
 
 log = logging.getLogger("lantern.scheduler")
@@ -57,6 +60,29 @@ def _monitor_engine(runtime: Runtime) -> str:
     return f"{run.positions} positions, {run.alerts} alerts"
 
 
+def _drone_conformance(runtime: Runtime) -> str:
+    with transaction(runtime.sessions) as session:
+        run = drone_service.process_pending(session)
+    return f"{run.positions} telemetry points, {run.alerts} alerts"
+
+
+def _crowd_density(runtime: Runtime) -> str:
+    with transaction(runtime.sessions) as session:
+        run = crowd_service.process_pending(session)
+    return f"{run.positions} counts, {run.alerts} alerts"
+
+
+def _airspace_demo() -> Callable[[Runtime], str]:
+    scenario = AirspaceScenario()
+
+    def run(runtime: Runtime) -> str:
+        with transaction(runtime.sessions) as session:
+            counts = scenario.tick(session)
+        return ", ".join(f"{k} {v}" for k, v in counts.items())
+
+    return run
+
+
 def _live_demo() -> Callable[[Runtime], str]:
     scenario = LiveScenario()
     last: list[float] = []
@@ -76,11 +102,14 @@ def default_jobs(demo_live: bool = False) -> list[Job]:
     jobs = [
         Job("dispatch-timers", timedelta(seconds=10), _dispatch_timers),
         Job("monitor-engine", timedelta(seconds=1), _monitor_engine, quiet=True),
+        Job("drone-conformance", timedelta(seconds=1), _drone_conformance, quiet=True),
+        Job("crowd-density", timedelta(seconds=5), _crowd_density, quiet=True),
         Job("retention", timedelta(hours=6), _retention),
         Job("inactive-accounts", timedelta(hours=6), _inactive_accounts),
     ]
     if demo_live:
         jobs.append(Job("demo-live", timedelta(seconds=1), _live_demo(), quiet=True))
+        jobs.append(Job("demo-airspace", timedelta(seconds=1), _airspace_demo(), quiet=True))
     return jobs
 
 

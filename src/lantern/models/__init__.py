@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per domain; importing this package registers them all."""
 
+from lantern.models.airspace import CrowdCount, CrowdZone, DroneTelemetry, FlightDeclaration, Geozone
 from lantern.models.alerts import Alert
 from lantern.models.audit import AuditEntry, AuditHead
 from lantern.models.city import Address, City, District, RoadEdge, RoadNode
@@ -31,10 +32,15 @@ __all__ = [
     "AuditHead",
     "Call",
     "City",
+    "CrowdCount",
+    "CrowdZone",
     "District",
+    "DroneTelemetry",
     "EidoInbox",
     "EngineCheckpoint",
+    "FlightDeclaration",
     "Geofence",
+    "Geozone",
     "HotlistEntry",
     "HotlistHit",
     "ImportBatch",

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, status
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from lantern.errors import ValidationFailed
 from lantern.monitor import hotlist_service
@@ -29,6 +28,7 @@ from lantern.security.policy import Principal
 from lantern.web.auth import require
 from lantern.web.deps import SessionDep
 from lantern.web.params import IdPath
+from lantern.web.records import parse_records
 
 router = APIRouter(prefix="/api/monitor", tags=["monitoring"])
 hotlist_router = APIRouter(prefix="/api/hotlist", tags=["hotlists"])
@@ -39,57 +39,8 @@ HotlistReader = Annotated[Principal, require("hotlist:read")]
 HotlistManager = Annotated[Principal, require("hotlist:manage")]
 ReadReporter = Annotated[Principal, require("hotlist:report")]
 VehicleIdPath = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
-MAX_BATCH = 50_000
 _POSITION = TypeAdapter(PositionIn)
 _READ = TypeAdapter(ReadIn)
-
-
-def _error_text(error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "record"
-    return f"field `{where}`: {first['msg']}"
-
-
-def parse_records(body: bytes, content_type: str, adapter: TypeAdapter[Any]) -> list[Any]:
-    """A JSON array (or one object) or NDJSON lines, validated; errors name the record and field."""
-    text = body.decode("utf-8", errors="strict") if body else ""
-    if "ndjson" in content_type or "jsonl" in content_type:
-        records = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
-        label = "line"
-        try:
-            raw = [(n, json.loads(line)) for n, line in records]
-        except json.JSONDecodeError as exc:
-            bad = next(n for n, line in records if not _parses(line))
-            raise ValidationFailed(f"line {bad}: not JSON ({exc.msg})") from exc
-    else:
-        label = "record"
-        try:
-            data = json.loads(text or "null")
-        except json.JSONDecodeError as exc:
-            raise ValidationFailed(f"body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
-        data = [data] if isinstance(data, dict) else data
-        if not isinstance(data, list):
-            raise ValidationFailed("body must be a JSON object, an array of objects, or NDJSON")
-        raw = list(enumerate(data, start=1))
-    if not raw:
-        raise ValidationFailed("no records in the body")
-    if len(raw) > MAX_BATCH:
-        raise ValidationFailed(f"{len(raw)} records in one request; send at most {MAX_BATCH}")
-    out = []
-    for number, item in raw:
-        try:
-            out.append(adapter.validate_python(item))
-        except ValidationError as exc:
-            raise ValidationFailed(f"{label} {number}: {_error_text(exc)}") from exc
-    return out
-
-
-def _parses(line: str) -> bool:
-    try:
-        json.loads(line)
-    except json.JSONDecodeError:
-        return False
-    return True
 
 
 class Accepted(BaseModel):

@@ -9,7 +9,8 @@ A crash before the commit leaves the checkpoint where it was; alert keys make a 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,8 +21,8 @@ from sqlalchemy.orm import Session
 from lantern.alerts import service as alert_service
 from lantern.city import service as city_service
 from lantern.errors import Conflict, NotFound, ValidationFailed
-from lantern.models import EngineCheckpoint, Geofence, MonitoredVehicle, Position, Terminal
-from lantern.monitor import analytics, repository
+from lantern.models import Geofence, MonitoredVehicle, Position, Terminal
+from lantern.monitor import analytics, repository, streams
 from lantern.monitor.rules.config import VehicleClass, load_classes
 from lantern.monitor.rules.engine import SEVERITY, TITLES, Rules, alert_key, offline, step
 from lantern.monitor.rules.state import EngineState
@@ -233,66 +234,51 @@ def _centre_of(geometries: list[Any]) -> tuple[float, float]:
     return (sum(p.y for p in points) / len(points), sum(p.x for p in points) / len(points))
 
 
-def _checkpoint(session: Session) -> EngineCheckpoint:
-    found = repository.checkpoint(session, ENGINE, lock=True)
-    if found is None:
-        found = repository.add(
-            session, EngineCheckpoint(name=ENGINE, position_id=0, state=b"", counts={}, updated_at=context.now(session))
-        )
-    return found
+class VehicleStream:
+    """Regulated vehicles' positions through the vehicle rules (``lantern.monitor.rules``)."""
+
+    name = ENGINE
+
+    def __init__(self, rules: Rules | None = None) -> None:
+        self.rules = rules
+
+    def fetch(self, session: Session, after_id: int, limit: int) -> list[Any]:
+        return repository.positions_after(session, after_id, limit)
+
+    def apply(self, session: Session, state_bytes: bytes, rows: Sequence[Any]) -> streams.Applied:
+        rules = self.rules or current_rules(session)
+        state = EngineState.from_bytes(state_bytes)
+        frames, counts = [], {}
+        if rows:
+            batch = pl.DataFrame([r[1:] for r in rows], schema=POSITION_BATCH, orient="row")
+            result = step(state, batch, rules)
+            state, counts = result.state, result.counts
+            frames.append(result.alerts)
+        now = _offline_clock(session, state)
+        if now is not None:
+            state, silent = offline(state, rules, now)
+            frames.append(silent)
+        plates = {v.id: v.plate for v in repository.vehicles(session, active_only=False)}
+        severity = {f.id: f.severity for f in rules.fences}
+        alerts = [_alert_in(row, plates, severity) for frame in frames for row in frame.to_dicts()]
+        return streams.Applied(state.to_bytes(), alerts, counts)
 
 
-@dataclass
-class EngineRun:
-    positions: int = 0
-    alerts: int = 0
-    last_position_id: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
+POSITION_BATCH = {
+    "vehicle_id": pl.String,
+    "time": pl.Datetime("us", "UTC"),
+    "lat": pl.Float64,
+    "lon": pl.Float64,
+    "speed_kmh": pl.Float64,
+    "valid": pl.Boolean,
+}
+EngineRun = streams.EngineRun
 
 
 def process_pending(session: Session, limit: int | None = None, rules: Rules | None = None) -> EngineRun:
     """One engine step over the next positions after the checkpoint, committed by the caller."""
     limit = limit or int(context.setting(session, "monitor_batch_size", 20_000))
-    checkpoint = _checkpoint(session)
-    state = EngineState.from_bytes(checkpoint.state)
-    rows = repository.positions_after(session, checkpoint.position_id, limit)
-    rules = rules or current_rules(session)
-    run = EngineRun(last_position_id=checkpoint.position_id)
-    alerts = []
-    if rows:
-        batch = pl.DataFrame(
-            [r[1:] for r in rows],
-            schema={
-                "vehicle_id": pl.String,
-                "time": pl.Datetime("us", "UTC"),
-                "lat": pl.Float64,
-                "lon": pl.Float64,
-                "speed_kmh": pl.Float64,
-                "valid": pl.Boolean,
-            },
-            orient="row",
-        )
-        result = step(state, batch, rules)
-        state, run.counts = result.state, result.counts
-        alerts.append(result.alerts)
-        run.positions, run.last_position_id = len(rows), rows[-1][0]
-    now = _offline_clock(session, state)
-    if now is not None:
-        state, silent = offline(state, rules, now)
-        alerts.append(silent)
-    plates = {v.id: v.plate for v in repository.vehicles(session, active_only=False)}
-    severity = {f.id: f.severity for f in rules.fences}
-    for frame in alerts:
-        for row in frame.to_dicts():
-            _, created = alert_service.raise_alert(session, _alert_in(row, plates, severity))
-            run.alerts += int(created)
-    checkpoint.position_id = run.last_position_id
-    checkpoint.state = state.to_bytes()
-    checkpoint.counts = {k: int(checkpoint.counts.get(k, 0)) + v for k, v in run.counts.items()} | {
-        k: v for k, v in checkpoint.counts.items() if k not in run.counts
-    }
-    checkpoint.updated_at = context.now(session)
-    return run
+    return streams.run_once(session, VehicleStream(rules), limit)
 
 
 def _offline_clock(session: Session, state: EngineState) -> datetime | None:

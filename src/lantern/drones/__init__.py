@@ -1,0 +1,1 @@
+"""Drone flight management: geozones, 4D flight declarations, live conformance monitoring."""
