@@ -31,6 +31,8 @@ from lantern.dispatch import routes as dispatch_routes
 from lantern.drones import pages as drone_pages
 from lantern.drones import routes as drone_routes
 from lantern.errors import DomainError
+from lantern.hazmat import pages as hazmat_pages
+from lantern.hazmat import routes as hazmat_routes
 from lantern.incidents import routes as incident_routes
 from lantern.live import routes as live_routes
 from lantern.monitor import pages as monitor_pages
@@ -132,6 +134,8 @@ def create_app(
         drone_pages.router,
         crowd_routes.router,
         crowd_pages.router,
+        hazmat_routes.router,
+        hazmat_pages.router,
         traffic_routes.router,
         traffic_pages.router,
     ):

@@ -96,6 +96,11 @@ class Settings(BaseSettings):
     monitor_clock: str = Field(default="wall", pattern="^(wall|event)$")  # offline rule: wall clock or newest report
     hotlist_min_confidence: float = Field(default=0.5, ge=0, le=1)  # plate candidates below this are ignored
 
+    # Hazardous-materials ledger (docs/hazmat.md)
+    hazmat_transfer_grace_hours: float = Field(default=72, ge=0)  # a transfer one side has not reported, after this
+    hazmat_expiry_warning_days: int = Field(default=30, ge=0)  # warn of licences running out within this
+    hazmat_report_grace_days: int = Field(default=5, ge=0)  # a periodic report this late is missing
+
     @field_validator("city_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from lantern.city import service as city_service
 from lantern.city.osm import build_from_osm, helsinki_extract
 from lantern.db import transaction
+from lantern.hazmat import demo as hazmat_demo
 from lantern.runtime import Runtime
 from lantern.security import service as security_service
 from lantern.sim import airspace as airspace_demo
@@ -59,6 +60,7 @@ def prepare_demo(runtime: Runtime, seed: int) -> DemoPrepared:
     with transaction(runtime.sessions) as session:
         done.extend(fleet_demo.setup(session))
         done.extend(airspace_demo.setup(session))
+        done.extend(hazmat_demo.setup(session))
     accounts: list[DemoAccount] = []
     with transaction(runtime.sessions) as session:
         if not security_service.list_users(session):

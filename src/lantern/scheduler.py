@@ -19,6 +19,7 @@ from lantern.crowd import service as crowd_service
 from lantern.db import transaction
 from lantern.dispatch import timers as dispatch_timers
 from lantern.drones import service as drone_service
+from lantern.hazmat.jobs import reconcile_job
 from lantern.monitor import runner as monitor_runner
 from lantern.runtime import Runtime
 from lantern.security import service as security_service
@@ -104,6 +105,7 @@ def default_jobs(demo_live: bool = False) -> list[Job]:
         Job("monitor-engine", timedelta(seconds=1), _monitor_engine, quiet=True),
         Job("drone-conformance", timedelta(seconds=1), _drone_conformance, quiet=True),
         Job("crowd-density", timedelta(seconds=5), _crowd_density, quiet=True),
+        Job("hazmat-reconcile", timedelta(minutes=15), reconcile_job),
         Job("retention", timedelta(hours=6), _retention),
         Job("inactive-accounts", timedelta(hours=6), _inactive_accounts),
     ]

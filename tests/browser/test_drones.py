@@ -20,8 +20,13 @@ def test_a_declaration_across_a_geozone_is_rejected_on_the_map(page: Page, live)
     sign_in_as(page, live, "dispatcher")
     page.goto(f"{live.base_url}/drones")
     expect(page.locator("#drone-map")).to_have_attribute("data-ready", "true", timeout=15_000)
-    page.evaluate("([lon, lat]) => window.lanternDroneMap.jumpTo({ center: [lon, lat], zoom: 14 })", [centre.x, centre.y])
-    x, y = page.evaluate("([lon, lat]) => { const p = window.lanternDroneMap.project([lon, lat]); return [p.x, p.y]; }", [centre.x, centre.y])
+    page.evaluate(
+        "([lon, lat]) => window.lanternDroneMap.jumpTo({ center: [lon, lat], zoom: 14 })", [centre.x, centre.y]
+    )
+    x, y = page.evaluate(
+        "([lon, lat]) => { const p = window.lanternDroneMap.project([lon, lat]); return [p.x, p.y]; }",
+        [centre.x, centre.y],
+    )
     area = page.locator("#drone-map")
     for dx, dy in ((-60, -40), (60, -40), (0, 50)):
         area.click(position={"x": x + dx, "y": y + dy})
@@ -34,4 +39,6 @@ def test_a_declaration_across_a_geozone_is_rejected_on_the_map(page: Page, live)
     page.wait_for_url(re.compile(r"/drones\?declaration=FD-\d+"))
     expect(page.locator("#decision")).to_contain_text("rejected")
     expect(page.locator("#decision")).to_contain_text("crosses geozone Hospital heliport")
-    expect(page.locator(".maplibregl-popup-content")).to_contain_text("rejected: crosses geozone Hospital heliport", timeout=10_000)
+    expect(page.locator(".maplibregl-popup-content")).to_contain_text(
+        "rejected: crosses geozone Hospital heliport", timeout=10_000
+    )

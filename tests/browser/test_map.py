@@ -40,8 +40,9 @@ def test_filtering_by_category_updates_the_incident_layer(page: Page, live):
     total = int(page.locator("#map").get_attribute("data-incident-count"))
     page.select_option("#category", "robbery")
     page.wait_for_function(f"() => Number(document.querySelector('#map').dataset.incidentCount) < {total}")
-    page.wait_for_timeout(300)
-    categories = page.evaluate(
-        "() => [...new Set(window.lanternMap.querySourceFeatures('incidents').map(f => f.properties.category))]"
+    # The count drops as soon as the new data is set; the source's features follow a moment later.
+    page.wait_for_function(
+        "() => { const c = [...new Set(window.lanternMap.querySourceFeatures('incidents')"
+        ".map(f => f.properties.category))]; return c.length === 1 && c[0] === 'robbery'; }",
+        timeout=10_000,
     )
-    assert categories == ["robbery"]

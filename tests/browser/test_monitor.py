@@ -40,7 +40,9 @@ def test_draw_a_geofence_and_acknowledge_an_overspeed(page: Page, live) -> None:
     row = page.locator("#monitor-alerts tr", has_text="Overspeed: HG-102")
     expect(row).to_be_visible()
     row.get_by_role("button", name="Acknowledge").click()
-    expect(page.locator("#monitor-alerts tr", has_text="Overspeed: HG-102")).to_contain_text("acknowledged by supervisor")
+    expect(page.locator("#monitor-alerts tr", has_text="Overspeed: HG-102")).to_contain_text(
+        "acknowledged by supervisor"
+    )
     page.get_by_role("link", name="HG-102").first.click()
     expect(page.locator("#speed-line")).to_be_attached()
     expect(page.locator("#vehicle-alerts")).to_contain_text("Overspeed")

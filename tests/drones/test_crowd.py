@@ -15,7 +15,9 @@ T0 = datetime(2026, 12, 31, 22, 0, tzinfo=UTC)
 SQUARE = ZoneSpec("senate", "Senate Square", 1000.0, (2.0, 4.0, 5.0), rise_per_min=0.2)
 
 
-@pytest.mark.parametrize(("density", "level"), [(0.0, 0), (1.99, 0), (2.0, 1), (3.9, 1), (4.0, 2), (4.7, 2), (5.0, 3), (7.5, 3)])
+@pytest.mark.parametrize(
+    ("density", "level"), [(0.0, 0), (1.99, 0), (2.0, 1), (3.9, 1), (4.0, 2), (4.7, 2), (5.0, 3), (7.5, 3)]
+)
 def test_levels(density: float, level: int) -> None:
     assert level_of(density, SQUARE.levels) == level
 
@@ -26,9 +28,13 @@ def test_time_to_level_at_the_current_rate() -> None:
 
 
 def counts(minutes_and_people: list[tuple[float, int]]) -> pl.DataFrame:
-    return pl.DataFrame({"zone_id": ["senate"] * len(minutes_and_people),
-                         "time": [T0 + timedelta(minutes=m) for m, _ in minutes_and_people],
-                         "count": [c for _, c in minutes_and_people]})
+    return pl.DataFrame(
+        {
+            "zone_id": ["senate"] * len(minutes_and_people),
+            "time": [T0 + timedelta(minutes=m) for m, _ in minutes_and_people],
+            "count": [c for _, c in minutes_and_people],
+        }
+    )
 
 
 def test_a_filling_square_alerts_on_rise_and_on_each_level_once() -> None:
@@ -61,4 +67,9 @@ def test_payloads_with_identities_images_or_devices_are_refused(field: str) -> N
 def test_a_plain_count_is_accepted_and_an_unknown_field_named() -> None:
     assert validate_counts([{"zone_id": "senate", "time": T0.isoformat(), "count": 120}])[0].count == 120
     with pytest.raises(ValidationFailed, match="record 2: unknown field `colour`"):
-        validate_counts([{"zone_id": "senate", "time": T0.isoformat(), "count": 1}, {"zone_id": "senate", "time": T0.isoformat(), "count": 1, "colour": "red"}])
+        validate_counts(
+            [
+                {"zone_id": "senate", "time": T0.isoformat(), "count": 1},
+                {"zone_id": "senate", "time": T0.isoformat(), "count": 1, "colour": "red"},
+            ]
+        )

@@ -5,6 +5,7 @@ from lantern.models.alerts import Alert
 from lantern.models.audit import AuditEntry, AuditHead
 from lantern.models.city import Address, City, District, RoadEdge, RoadNode
 from lantern.models.dispatch import Assignment, Call, EidoInbox, IncidentEvent, PremiseWarning, UnitStatusEvent
+from lantern.models.hazmat import HazmatEntry, HazmatHolder, HazmatLicence, HazmatReport
 from lantern.models.incidents import ImportBatch, Incident
 from lantern.models.monitor import (
     EngineCheckpoint,
@@ -41,6 +42,10 @@ __all__ = [
     "FlightDeclaration",
     "Geofence",
     "Geozone",
+    "HazmatEntry",
+    "HazmatHolder",
+    "HazmatLicence",
+    "HazmatReport",
     "HotlistEntry",
     "HotlistHit",
     "ImportBatch",

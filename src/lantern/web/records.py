@@ -21,7 +21,10 @@ def _error_text(error: ValidationError) -> str:
 
 def parse_records(body: bytes, content_type: str, adapter: TypeAdapter[Any] | None = None) -> list[Any]:
     """A JSON array (or one object) or NDJSON lines, validated; errors name the record and field."""
-    text = body.decode("utf-8", errors="strict") if body else ""
+    try:
+        text = body.decode("utf-8") if body else ""
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed(f"body is not UTF-8 (byte {exc.start})") from exc
     if "ndjson" in content_type or "jsonl" in content_type:
         records = [(n, line) for n, line in enumerate(text.splitlines(), start=1) if line.strip()]
         label = "line"

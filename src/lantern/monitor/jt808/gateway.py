@@ -82,15 +82,20 @@ class GroupCommitter:
         self.wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
         self.commits = 0
+        self.stopping = False
 
     def start(self) -> None:
         self.task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
+        """Finish what was submitted (a commit is never cut off mid-transaction), then stop."""
+        self.stopping = True
+        self.wake.set()
         if self.task:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+            try:
+                await asyncio.wait_for(self.task, 10)
+            except (TimeoutError, asyncio.CancelledError):
+                log.warning("position committer did not finish within 10 s")
 
     def submit(self, rows: list[dict[str, Any]], done: Callable[[bool], None]) -> None:
         """Queue rows; ``done(True)`` runs once they are committed, ``done(False)`` if the commit failed."""
@@ -98,7 +103,7 @@ class GroupCommitter:
         self.wake.set()
 
     async def _run(self) -> None:
-        while True:
+        while not (self.stopping and not self.pending):
             await self.wake.wait()
             self.wake.clear()
             while self.pending:
@@ -267,8 +272,8 @@ class Gateway:
             self.server.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.server.wait_closed(), 2)
-        for task in list(self.tasks):
-            task.cancel()
+        if self.tasks:  # registrations in flight hold a database connection: let them finish
+            await asyncio.wait(list(self.tasks), timeout=10)
         await self.committer.stop()
 
     # --- replies ---------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Hazardous-materials ledger: licensed holders, their reports, reconciliation and the register pages."""

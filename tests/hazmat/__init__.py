@@ -1,0 +1,1 @@
+"""Tests of the hazardous-materials ledger: reconciliation, reports, pages."""
