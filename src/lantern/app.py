@@ -31,6 +31,8 @@ from lantern.dispatch import routes as dispatch_routes
 from lantern.drones import pages as drone_pages
 from lantern.drones import routes as drone_routes
 from lantern.errors import DomainError
+from lantern.fraud import pages as fraud_pages
+from lantern.fraud import routes as fraud_routes
 from lantern.hazmat import pages as hazmat_pages
 from lantern.hazmat import routes as hazmat_routes
 from lantern.incidents import routes as incident_routes
@@ -38,6 +40,8 @@ from lantern.live import routes as live_routes
 from lantern.monitor import pages as monitor_pages
 from lantern.monitor import routes as monitor_routes
 from lantern.monitor import runner as monitor_runner
+from lantern.oversight import pages as oversight_pages
+from lantern.oversight import routes as oversight_routes
 from lantern.people import routes as people_routes
 from lantern.runtime import Runtime, build_runtime
 from lantern.scheduler import Scheduler, default_jobs
@@ -135,7 +139,11 @@ def create_app(
         crowd_routes.router,
         crowd_pages.router,
         hazmat_routes.router,
+        fraud_routes.router,
+        fraud_pages.router,
         hazmat_pages.router,
+        oversight_routes.router,
+        oversight_pages.router,
         traffic_routes.router,
         traffic_pages.router,
     ):

@@ -21,6 +21,7 @@ from lantern.dispatch import timers as dispatch_timers
 from lantern.drones import service as drone_service
 from lantern.hazmat.jobs import reconcile_job
 from lantern.monitor import runner as monitor_runner
+from lantern.oversight import jobs as oversight_jobs
 from lantern.runtime import Runtime
 from lantern.security import service as security_service
 from lantern.security.policy import Principal
@@ -106,6 +107,9 @@ def default_jobs(demo_live: bool = False) -> list[Job]:
         Job("drone-conformance", timedelta(seconds=1), _drone_conformance, quiet=True),
         Job("crowd-density", timedelta(seconds=5), _crowd_density, quiet=True),
         Job("hazmat-reconcile", timedelta(minutes=15), reconcile_job),
+        Job("oversight-deadlines", timedelta(minutes=5), oversight_jobs.deadlines_job),
+        Job("oversight-completeness", timedelta(minutes=30), oversight_jobs.completeness_job),
+        Job("oversight-flags", timedelta(hours=24), oversight_jobs.flags_job),
         Job("retention", timedelta(hours=6), _retention),
         Job("inactive-accounts", timedelta(hours=6), _inactive_accounts),
     ]

@@ -36,6 +36,8 @@ class GiStar:
 
 def _gi_star(sum_wx: FloatArray, sum_w: FloatArray, sum_w2: FloatArray, x: FloatArray) -> FloatArray:
     n = x.size
+    if n < 2:  # one cell has no neighbourhood to differ from (schemathesis found the 0/0)
+        return np.zeros_like(sum_wx, dtype=np.float64)
     mean = x.mean()
     s = np.sqrt(max((x * x).mean() - mean * mean, 0.0))
     denom = s * np.sqrt(np.maximum(n * sum_w2 - sum_w * sum_w, 0.0) / (n - 1))

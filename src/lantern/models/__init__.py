@@ -5,6 +5,7 @@ from lantern.models.alerts import Alert
 from lantern.models.audit import AuditEntry, AuditHead
 from lantern.models.city import Address, City, District, RoadEdge, RoadNode
 from lantern.models.dispatch import Assignment, Call, EidoInbox, IncidentEvent, PremiseWarning, UnitStatusEvent
+from lantern.models.fraud import FraudCall, FraudCase, FraudHit, FraudReport, FraudTransaction, FraudWarning
 from lantern.models.hazmat import HazmatEntry, HazmatHolder, HazmatLicence, HazmatReport
 from lantern.models.incidents import ImportBatch, Incident
 from lantern.models.monitor import (
@@ -17,6 +18,21 @@ from lantern.models.monitor import (
     Reader,
     ReaderCount,
     Terminal,
+)
+from lantern.models.oversight import (
+    CaseStep,
+    Complaint,
+    ComplaintEvent,
+    CustodyEvent,
+    EisFlag,
+    EisReview,
+    EnforcementAction,
+    EvidenceItem,
+    OfficerEvent,
+    OfficerPost,
+    OversightCase,
+    SceneExamination,
+    StepExtension,
 )
 from lantern.models.people import IncidentParty
 from lantern.models.resources import Station, Unit
@@ -32,14 +48,28 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "Call",
+    "CaseStep",
     "City",
+    "Complaint",
+    "ComplaintEvent",
     "CrowdCount",
     "CrowdZone",
+    "CustodyEvent",
     "District",
     "DroneTelemetry",
     "EidoInbox",
+    "EisFlag",
+    "EisReview",
+    "EnforcementAction",
     "EngineCheckpoint",
+    "EvidenceItem",
     "FlightDeclaration",
+    "FraudCall",
+    "FraudCase",
+    "FraudHit",
+    "FraudReport",
+    "FraudTransaction",
+    "FraudWarning",
     "Geofence",
     "Geozone",
     "HazmatEntry",
@@ -54,6 +84,9 @@ __all__ = [
     "IncidentParty",
     "LoginAttempt",
     "MonitoredVehicle",
+    "OfficerEvent",
+    "OfficerPost",
+    "OversightCase",
     "Position",
     "PremiseWarning",
     "Reader",
@@ -62,9 +95,11 @@ __all__ = [
     "RoadEdge",
     "RoadEvent",
     "RoadNode",
+    "SceneExamination",
     "SegmentSpeed",
     "SimTruth",
     "Station",
+    "StepExtension",
     "Terminal",
     "TrafficDetector",
     "TrafficReading",

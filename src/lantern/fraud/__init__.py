@@ -1,0 +1,1 @@
+"""Anti-fraud centre: transaction and call-record rules, typologies, mule networks, victim warnings."""

@@ -1,0 +1,151 @@
+"""Every query of the anti-fraud centre; takes a session, flushes, never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from lantern.models import FraudCall, FraudCase, FraudHit, FraudReport, FraudTransaction, FraudWarning
+
+
+def existing_tx_refs(session: Session, partner: str, refs: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(refs), 500):  # stay under SQLite's bound-parameter limit
+        chunk = refs[start : start + 500]
+        found |= set(
+            session.scalars(
+                select(FraudTransaction.tx_ref).where(
+                    FraudTransaction.partner == partner, FraudTransaction.tx_ref.in_(chunk)
+                )
+            )
+        )
+    return found
+
+
+def existing_call_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        found |= set(
+            session.scalars(select(FraudCall.record_key).where(FraudCall.record_key.in_(keys[start : start + 500])))
+        )
+    return found
+
+
+def existing_report_refs(session: Session, partner: str, refs: Sequence[str]) -> set[str]:
+    return set(
+        session.scalars(
+            select(FraudReport.report_ref).where(FraudReport.partner == partner, FraudReport.report_ref.in_(refs))
+        )
+    )
+
+
+def add_all(session: Session, rows: Iterable[object]) -> None:
+    session.add_all(list(rows))
+    session.flush()
+
+
+def history(
+    session: Session, accounts: Sequence[str], since: datetime, until: datetime, exclude: Sequence[int]
+) -> list[FraudTransaction]:
+    """Stored transactions of these accounts in ``(since, until]``, except the ones being scored."""
+    out: list[FraudTransaction] = []
+    for start in range(0, len(accounts), 400):
+        chunk = accounts[start : start + 400]
+        query = select(FraudTransaction).where(
+            or_(FraudTransaction.from_account.in_(chunk), FraudTransaction.to_account.in_(chunk)),
+            FraudTransaction.time > since,
+            FraudTransaction.time <= until,
+        )
+        if exclude:
+            query = query.where(FraudTransaction.id.not_in(exclude))
+        out.extend(session.scalars(query))
+    return list({t.id: t for t in out}.values())
+
+
+def seen_before(session: Session, accounts: Sequence[str], before: datetime) -> dict[str, tuple[datetime, datetime]]:
+    """First and last time each account appears in a transaction at or before ``before``."""
+    seen: dict[str, tuple[datetime, datetime]] = {}
+    for column in (FraudTransaction.from_account, FraudTransaction.to_account):
+        for start in range(0, len(accounts), 400):
+            rows = session.execute(
+                select(column, func.min(FraudTransaction.time), func.max(FraudTransaction.time))
+                .where(column.in_(accounts[start : start + 400]), FraudTransaction.time <= before)
+                .group_by(column)
+            )
+            for account, first, last in rows:
+                if account in seen:
+                    first, last = min(first, seen[account][0]), max(last, seen[account][1])
+                seen[account] = (first, last)
+    return seen
+
+
+def first_transaction_time(session: Session) -> datetime | None:
+    return session.scalar(select(func.min(FraudTransaction.time)))
+
+
+def calls_to(session: Session, numbers: Sequence[str], since: datetime, until: datetime) -> list[FraudCall]:
+    out: list[FraudCall] = []
+    for start in range(0, len(numbers), 400):
+        out.extend(
+            session.scalars(
+                select(FraudCall).where(
+                    FraudCall.to_number.in_(numbers[start : start + 400]),
+                    FraudCall.time >= since,
+                    FraudCall.time <= until,
+                )
+            )
+        )
+    return out
+
+
+def calls_between(session: Session, since: datetime, until: datetime) -> list[FraudCall]:
+    return list(session.scalars(select(FraudCall).where(FraudCall.time > since, FraudCall.time <= until)))
+
+
+def flagged_numbers(session: Session) -> frozenset[str]:
+    """Numbers reported as scam numbers (by victims, banks, or the mass-call rule)."""
+    query = select(FraudReport.subject).where(FraudReport.subject_type == "number", FraudReport.label == "scam_number")
+    return frozenset(session.scalars(query))
+
+
+def hits_for(session: Session, transaction_ids: Sequence[int]) -> list[FraudHit]:
+    return list(session.scalars(select(FraudHit).where(FraudHit.transaction_id.in_(transaction_ids))))
+
+
+def warning(session: Session, warning_id: int) -> FraudWarning | None:
+    return session.get(FraudWarning, warning_id)
+
+
+def transaction(session: Session, transaction_id: int) -> FraudTransaction | None:
+    return session.get(FraudTransaction, transaction_id)
+
+
+def warning_for(session: Session, transaction_id: int) -> FraudWarning | None:
+    return session.scalar(select(FraudWarning).where(FraudWarning.transaction_id == transaction_id))
+
+
+def hits_by_alert(session: Session, alert_id: int) -> list[FraudHit]:
+    return list(session.scalars(select(FraudHit).where(FraudHit.alert_id == alert_id)))
+
+
+def hit_transactions(session: Session, since: datetime, until: datetime) -> list[tuple[FraudTransaction, FraudHit]]:
+    """Transactions with a typology hit in ``(since, until]``, with their hits."""
+    query = (
+        select(FraudTransaction, FraudHit)
+        .join(FraudHit, FraudHit.transaction_id == FraudTransaction.id)
+        .where(FraudTransaction.time > since, FraudTransaction.time <= until)
+    )
+    return [(t, h) for t, h in session.execute(query)]
+
+
+def add_case(session: Session, case: FraudCase) -> FraudCase:
+    session.add(case)
+    session.flush()
+    return case
+
+
+def case(session: Session, case_id: int) -> FraudCase | None:
+    return session.get(FraudCase, case_id)

@@ -1,0 +1,1 @@
+"""Complaints: intake, assignment, investigation, finding and outcome, with a timeline for the complainant."""

@@ -1,0 +1,1 @@
+"""Early intervention: per-indicator peer comparisons raising flags for human review."""

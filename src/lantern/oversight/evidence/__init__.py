@@ -1,0 +1,1 @@
+"""Evidence, custody, enforcement completeness and scene examinations."""

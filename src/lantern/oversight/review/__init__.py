@@ -1,0 +1,1 @@
+"""Audit review: findings over the audit log for auditors."""

@@ -1,0 +1,368 @@
+"""Case records and legal deadlines: cases, steps, extensions, evidence and custody, enforcement
+actions with body-worn-camera footage, and the recompute job that raises deadline alerts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import polars as pl
+from sqlalchemy.orm import Session
+
+from lantern.alerts import service as alert_service
+from lantern.alerts.service import AlertIn
+from lantern.errors import Conflict, NotFound, ValidationFailed
+from lantern.kit.time import ensure_utc
+from lantern.models import (
+    CaseStep,
+    OfficerEvent,
+    OversightCase,
+    StepExtension,
+)
+from lantern.oversight import deadlines, repository
+from lantern.oversight.analytics import deadline_frame
+from lantern.oversight.rules import Jurisdiction, Rule, RuleTable, default_rule_table
+from lantern.oversight.schemas import (
+    CaseCreate,
+    ExtensionIn,
+    StepRead,
+    StepRecord,
+    WaiverIn,
+)
+from lantern.oversight.thresholds import OversightSettings, default_settings
+from lantern.security import context
+from lantern.security.access import Purpose, audit, guard
+from lantern.security.policy import Principal
+
+SOURCE = "oversight"
+
+
+def rule_table(session: Session) -> RuleTable:
+    """The deployment's rule table (``session.info['oversight_rules']`` in tests), else the built-in one."""
+    table = session.info.get("oversight_rules")
+    return table if isinstance(table, RuleTable) else default_rule_table()
+
+
+def oversight_settings(session: Session) -> OversightSettings:
+    """The deployment's thresholds (``session.info['oversight_settings']`` in tests), else the built-in ones."""
+    found = session.info.get("oversight_settings")
+    return found if isinstance(found, OversightSettings) else default_settings()
+
+
+def _jurisdiction(session: Session, case: OversightCase) -> Jurisdiction:
+    found = rule_table(session).get(case.jurisdiction, case.statute_version)
+    if found is None:
+        raise ValidationFailed(f"no rules for {case.jurisdiction} {case.statute_version}; add them to the rule table")
+    return found
+
+
+# --- cases and steps ------------------------------------------------------------------------
+
+
+def create_case(session: Session, principal: Principal, case_in: CaseCreate) -> OversightCase:
+    """Open a case under a jurisdiction and statute version the rule table knows."""
+    guard(principal, "case:write", "case")
+    jurisdiction = rule_table(session).get(case_in.jurisdiction, case_in.statute_version)
+    if jurisdiction is None:
+        known = ", ".join(f"{j.key} {j.statute_version!r}" for j in rule_table(session).jurisdictions)
+        raise ValidationFailed(
+            f"unknown jurisdiction {case_in.jurisdiction} {case_in.statute_version!r} (known: {known})"
+        )
+    if case_in.kind not in jurisdiction.case_kinds:
+        raise ValidationFailed(
+            f"{jurisdiction.name} governs {', '.join(jurisdiction.case_kinds)} cases, not {case_in.kind}"
+        )
+    if case_in.incident_id is not None and not repository.incident_exists(session, case_in.incident_id):
+        raise NotFound(f"incident {case_in.incident_id} does not exist")
+    if repository.case_by_number(session, case_in.number) is not None:
+        raise Conflict(f"case {case_in.number} already exists")
+    case = repository.add(
+        session,
+        OversightCase(
+            **case_in.model_dump(),
+            status="open",
+            opened_at=context.now(session),
+            created_by=principal.name,
+        ),
+    )
+    audit(session, principal, "create", "case", case.number)
+    return case
+
+
+def get_case_or_raise(session: Session, principal: Principal, case_id: int) -> OversightCase:
+    """One case (the read is audited: cases concern people)."""
+    guard(principal, "case:read", "case", case_id)
+    case = repository.case_by_id(session, case_id)
+    if case is None:
+        raise NotFound(f"case {case_id} does not exist")
+    audit(session, principal, "consult", "case", case.number, purpose=Purpose(f"case:{case.number}", "case record"))
+    return case
+
+
+def record_step(session: Session, principal: Principal, case_id: int, step_in: StepRecord) -> CaseStep:
+    """Record that a step happened: it closes open obligations of that kind and opens those its rules start."""
+    guard(principal, "case:write", "case", case_id)
+    case = repository.case_by_id(session, case_id)
+    if case is None:
+        raise NotFound(f"case {case_id} does not exist")
+    if case.status != "open":
+        raise Conflict(f"case {case.number} is closed")
+    at = ensure_utc(step_in.at)
+    if at > context.now(session) + timedelta(minutes=5):
+        raise ValidationFailed(f"step time {at.isoformat()} is in the future")
+    jurisdiction = _jurisdiction(session, case)
+    for obligation in repository.open_obligations(session, case.id, step_in.kind):
+        obligation.done_at = at
+    event = repository.add(
+        session,
+        CaseStep(
+            case_id=case.id,
+            kind=step_in.kind,
+            rule_id="",
+            responsible_officer=case.responsible_officer,
+            started_at=at,
+            done_at=at,
+            note=step_in.note,
+            recorded_by=principal.name,
+        ),
+    )
+    for rule in jurisdiction.rules_triggered_by(step_in.kind):
+        repository.add(
+            session,
+            CaseStep(
+                case_id=case.id,
+                kind=rule.step,
+                rule_id=rule.id,
+                trigger_step_id=event.id,
+                responsible_officer=case.responsible_officer,
+                started_at=at,
+                due_at=deadlines.due_at(jurisdiction, rule, at),
+                recorded_by=principal.name,
+            ),
+        )
+    if step_in.kind == "closed":
+        case.status, case.closed_at = "closed", at
+    audit(session, principal, "alter", "case", case.number, details={"step": step_in.kind})
+    return event
+
+
+def _rule_of(session: Session, case: OversightCase, step: CaseStep) -> tuple[Jurisdiction, Rule]:
+    jurisdiction = _jurisdiction(session, case)
+    rule = jurisdiction.rule(step.rule_id)
+    if rule is None:
+        raise ValidationFailed(f"step {step.id} refers to rule {step.rule_id}, which the rule table no longer has")
+    return jurisdiction, rule
+
+
+def _as_extension(row: StepExtension) -> deadlines.Extension:
+    return deadlines.Extension(row.kind, row.approver, row.approver_role, row.reason, row.granted_at)
+
+
+def extend_step(session: Session, principal: Principal, step_id: int, extension_in: ExtensionIn) -> CaseStep:
+    """Extend an open step's deadline as its rule allows; the acting supervisor is the approver."""
+    guard(principal, "case:extend", "case_step", step_id)
+    step = repository.step(session, step_id)
+    if step is None or not step.rule_id:
+        raise NotFound(f"step {step_id} does not exist or has no deadline")
+    if step.done_at is not None:
+        raise Conflict(f"step {step_id} is done; only open steps can be extended")
+    case = repository.case_by_id(session, step.case_id)
+    assert case is not None  # the foreign key guarantees it
+    jurisdiction, rule = _rule_of(session, case, step)
+    granted = [_as_extension(e) for e in repository.extensions_of(session, [step.id])[step.id]]
+    role = "supervisor" if "supervisor" in principal.roles else principal.role_label
+    request = deadlines.Extension(extension_in.kind, principal.name, role, extension_in.reason, context.now(session))
+    due = deadlines.due_at(jurisdiction, rule, step.started_at, granted)
+    try:
+        deadlines.check_extension(rule, granted, request, responsible_officer=step.responsible_officer, due=due)
+    except deadlines.ExtensionRefused as exc:
+        raise ValidationFailed(str(exc)) from exc
+    repository.add(
+        session,
+        StepExtension(
+            step_id=step.id,
+            kind=request.kind,
+            approver=request.approver,
+            approver_role=request.approver_role,
+            reason=request.reason,
+            granted_at=request.granted_at,
+        ),
+    )
+    step.period = deadlines.period_total(rule, [*granted, request])
+    step.due_at = deadlines.due_at(jurisdiction, rule, step.started_at, [*granted, request])
+    audit(session, principal, "alter", "case", case.number, details={"step": step.id, "extension": request.kind})
+    return step
+
+
+def waive_step(session: Session, principal: Principal, step_id: int, waiver_in: WaiverIn) -> CaseStep:
+    """Close an open obligation as not required (e.g. family notice impossible, CPL art. 85), with a reason.
+
+    A supervisor who is not responsible for the step decides; the step then shows as waived,
+    never as done, and stops raising alerts.
+    """
+    guard(principal, "case:extend", "case_step", step_id)
+    step = repository.step(session, step_id)
+    if step is None or not step.rule_id:
+        raise NotFound(f"step {step_id} does not exist or has no deadline")
+    if step.done_at is not None:
+        raise Conflict(f"step {step_id} is already closed")
+    if principal.name == step.responsible_officer:
+        raise ValidationFailed("the officer responsible for the step cannot waive it")
+    case = repository.case_by_id(session, step.case_id)
+    assert case is not None  # the foreign key guarantees it
+    step.done_at = context.now(session)
+    step.waiver = f"{principal.name}: {waiver_in.reason}"[:600]
+    session.flush()
+    audit(session, principal, "alter", "case", case.number, details={"step": step.id, "waived": True})
+    return step
+
+
+def list_steps(session: Session, principal: Principal, case_id: int) -> list[StepRead]:
+    """A case's steps with due times and status now."""
+    case = get_case_or_raise(session, principal, case_id)
+    jurisdiction = _jurisdiction(session, case)
+    steps = repository.steps_of(session, case.id)
+    extensions = repository.extensions_of(session, [s.id for s in steps])
+    now = context.now(session)
+    found = []
+    for step in steps:
+        rule = jurisdiction.rule(step.rule_id) if step.rule_id else None
+        state = "recorded"
+        if step.waiver:
+            state = "waived"
+        elif rule is not None and step.due_at is not None:
+            state = deadlines.status(rule, step.started_at, step.due_at, now, step.done_at)
+        found.append(
+            StepRead(
+                id=step.id,
+                case_id=step.case_id,
+                kind=step.kind,
+                rule_id=step.rule_id,
+                source=rule.source if rule else "",
+                responsible_officer=step.responsible_officer,
+                started_at=step.started_at,
+                due_at=step.due_at,
+                done_at=step.done_at,
+                status=state,
+                extensions=[f"{e.kind} by {e.approver}: {e.reason}" for e in extensions[step.id]],
+                waiver=step.waiver,
+            )
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class OpenStep:
+    """An open step with its case and status now, for the supervisor's board."""
+
+    case_id: int
+    case_number: str
+    step_id: int
+    kind: str
+    rule_id: str
+    source: str
+    responsible_officer: str
+    due_at: datetime
+    status: str
+
+
+def open_steps(session: Session, principal: Principal) -> list[OpenStep]:
+    """Every open step with a deadline, most urgent first (red, yellow, green, then by due time)."""
+    guard(principal, "case:read", "case")
+    now = context.now(session)
+    found = []
+    for step, case in repository.all_open_obligations(session):
+        jurisdiction = rule_table(session).get(case.jurisdiction, case.statute_version)
+        rule = jurisdiction.rule(step.rule_id) if jurisdiction else None
+        if rule is None or step.due_at is None:
+            continue
+        state = deadlines.status(rule, step.started_at, step.due_at, now)
+        found.append(
+            OpenStep(
+                case.id,
+                case.number,
+                step.id,
+                step.kind,
+                step.rule_id,
+                rule.source,
+                step.responsible_officer,
+                step.due_at,
+                state,
+            )
+        )
+    order = {deadlines.RED: 0, deadlines.YELLOW: 1, deadlines.GREEN: 2}
+    return sorted(found, key=lambda s: (order.get(s.status, 3), s.due_at, s.step_id))
+
+
+@dataclass(frozen=True)
+class DeadlineRun:
+    """What one recompute found and raised."""
+
+    open_steps: int
+    yellow: int
+    red: int
+    new_alerts: int
+    new_officer_events: int
+
+
+def recompute_deadlines(session: Session, principal: Principal) -> DeadlineRun:
+    """Recompute every open step's status; alert the responsible officer (the supervisor sees the queue).
+
+    Idempotent: alert dedupe keys are ``oversight:deadline:<step>:<status>`` and an overdue step
+    counts once towards the officer's ``overdue_step`` indicator.
+    """
+    guard(principal, "case:extend", "case")
+    rows = repository.open_obligation_rows(session)
+    if not rows:
+        return DeadlineRun(0, 0, 0, 0, 0)
+    frame = pl.DataFrame(
+        {
+            "step_id": [r["step_id"] for r in rows],
+            "rule_id": [r["rule_id"] for r in rows],
+            "started_at": [r["started_at"] for r in rows],
+            "done_at": [None] * len(rows),
+            "period": [r["period"] for r in rows],
+        },
+        schema={
+            "step_id": pl.Int64,
+            "rule_id": pl.String,
+            "started_at": pl.Datetime("us", "UTC"),
+            "done_at": pl.Datetime("us", "UTC"),
+            "period": pl.Float64,
+        },
+    )
+    now = context.now(session)
+    status = dict(zip(*deadline_frame(frame, rule_table(session), now).select("step_id", "status"), strict=True))
+    urgent = [r for r in rows if status[r["step_id"]] in (deadlines.YELLOW, deadlines.RED)]
+    red_refs = [f"step:{r['step_id']}" for r in urgent if status[r["step_id"]] == deadlines.RED]
+    counted = repository.existing_event_refs(session, "overdue_step", red_refs)
+    new_alerts = new_events = 0
+    for r in urgent:
+        state = status[r["step_id"]]
+        overdue = state == deadlines.RED
+        due: datetime = r["due_at"]
+        _, created = alert_service.raise_alert(
+            session,
+            AlertIn(
+                source=SOURCE,
+                kind="deadline_overdue" if overdue else "deadline_due_soon",
+                severity="critical" if overdue else "warning",
+                subject_type="case",
+                subject_id=str(r["case_id"]),
+                title=f"case {r['number']}: {str(r['kind']).replace('_', ' ')} {'overdue' if overdue else 'due soon'}",
+                detail=f"due {due.isoformat()} under rule {r['rule_id']}",
+                dedupe_key=f"oversight:deadline:{r['step_id']}:{state}",
+                data={"step_id": r["step_id"], "rule_id": r["rule_id"], "supervisor": r["supervisor"]},
+                due_at=due,
+                assignee=str(r["responsible_officer"]),
+            ),
+        )
+        new_alerts += created
+        ref = f"step:{r['step_id']}"
+        if overdue and ref not in counted:
+            repository.add(
+                session, OfficerEvent(officer=r["responsible_officer"], indicator="overdue_step", at=now, ref=ref)
+            )
+            new_events += 1
+    values = list(status.values())
+    return DeadlineRun(len(rows), values.count(deadlines.YELLOW), values.count(deadlines.RED), new_alerts, new_events)
