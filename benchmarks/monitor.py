@@ -21,16 +21,13 @@ os.environ.setdefault("POLARS_MAX_THREADS", "1")  # before polars is imported: o
 
 import argparse
 import asyncio
-import importlib
 import math
 import multiprocessing
 import resource
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import polars as pl
@@ -214,21 +211,7 @@ def raise_fd_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def event_loop_runner(use_uvloop: bool) -> Callable[..., Any]:
-    """uvloop when asked and installed (uvicorn picks it up the same way in `lantern serve`)."""
-    if use_uvloop:
-        try:
-            uvloop = importlib.import_module("uvloop")
-        except ImportError:
-            print("uvloop is not installed: using asyncio's loop")
-        else:
-            return uvloop.run
-    return asyncio.run
-
-
-def serve_gateway(
-    url: str, data_dir: str, ready: multiprocessing.Queue, stop: multiprocessing.Event, use_uvloop: bool = False
-) -> None:
+def serve_gateway(url: str, data_dir: str, ready: multiprocessing.Queue, stop: multiprocessing.Event) -> None:
     raise_fd_limit()
 
     settings = Settings(
@@ -249,7 +232,7 @@ def serve_gateway(
         ready.put(dict(gateway.stats) | {"commits": gateway.committer.commits})
         await gateway.stop()
 
-    event_loop_runner(use_uvloop)(main())
+    asyncio.run(main())
 
 
 def seed_terminals(url: str, count: int) -> list[tuple[str, str]]:
@@ -388,7 +371,7 @@ async def run_terminals(port: int, terminals: list[tuple[str, str]], rate: float
     }
 
 
-def gateway_throughput(connections: int, rate: float, seconds: float, use_uvloop: bool = False) -> dict[str, float]:
+def gateway_throughput(connections: int, rate: float, seconds: float) -> dict[str, float]:
     raise_fd_limit()
     folder = scratch_dir()
     url = fresh_sqlite(folder)
@@ -396,11 +379,11 @@ def gateway_throughput(connections: int, rate: float, seconds: float, use_uvloop
     spawn = multiprocessing.get_context("spawn")  # a clean interpreter: no inherited event loop or polars pool
     ready = spawn.Queue()
     stop = spawn.Event()
-    server = spawn.Process(target=serve_gateway, args=(url, str(folder), ready, stop, use_uvloop))
+    server = spawn.Process(target=serve_gateway, args=(url, str(folder), ready, stop))
     server.start()
     try:
         port = ready.get(timeout=60)
-        figures = event_loop_runner(use_uvloop)(run_terminals(port, terminals, rate, seconds))
+        figures = asyncio.run(run_terminals(port, terminals, rate, seconds))
     finally:
         stop.set()
     stats = ready.get(timeout=60)
@@ -420,7 +403,6 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--skip-gateway", action="store_true")
     parser.add_argument("--skip-rules", action="store_true")
-    parser.add_argument("--uvloop", action="store_true", help="run the gateway and the terminals on uvloop")
     args = parser.parse_args()
     if not args.skip_rules:
         print(
@@ -440,7 +422,7 @@ def main() -> None:
             f"\n(b) JT/T 808 gateway, {args.connections:,} terminals x {args.rate} reports/s "
             f"for {args.seconds:.0f} s, SQLite group commit"
         )
-        g = gateway_throughput(args.connections, args.rate, args.seconds, args.uvloop)
+        g = gateway_throughput(args.connections, args.rate, args.seconds)
         row = (
             f"{g['connected']:,}",
             f"{g['setup_s']:.1f} s",
