@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Request, status
-from pydantic import BaseModel
+from fastapi import APIRouter, Path, status
 
 from lantern.crowd import service as crowd_service
 from lantern.crowd.schemas import ZoneIn
@@ -13,25 +12,13 @@ from lantern.errors import ValidationFailed
 from lantern.security.policy import Principal
 from lantern.web.auth import require
 from lantern.web.deps import SessionDep
-from lantern.web.records import parse_records
+from lantern.web.records import Accepted, ContentType, RawBody, parse_records
 
 router = APIRouter(prefix="/api/crowd", tags=["crowd safety"])
 Reader = Annotated[Principal, require("crowd:read")]
 Manager = Annotated[Principal, require("crowd:manage")]
 Reporter = Annotated[Principal, require("crowd:report")]
 ZoneIdPath = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$")]
-
-
-async def _raw_body(request: Request) -> bytes:
-    return await request.body()
-
-
-RawBody = Annotated[bytes, Depends(_raw_body)]
-ContentType = Annotated[str, Header(alias="content-type")]
-
-
-class Accepted(BaseModel):
-    accepted: int
 
 
 @router.get("/zones")

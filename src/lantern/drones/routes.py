@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Request, status
-from pydantic import BaseModel, TypeAdapter
+from fastapi import APIRouter, Path, status
+from pydantic import TypeAdapter
 
 from lantern.drones import service as drone_service
 from lantern.drones.schemas import DeclarationIn, DeclarationRead, GeozoneIn, TelemetryIn
@@ -14,7 +14,7 @@ from lantern.errors import ValidationFailed
 from lantern.security.policy import Principal
 from lantern.web.auth import require
 from lantern.web.deps import SessionDep
-from lantern.web.records import parse_records
+from lantern.web.records import Accepted, ContentType, RawBody, parse_records
 
 router = APIRouter(prefix="/api/drones", tags=["drones"])
 Reader = Annotated[Principal, require("drones:read")]
@@ -24,18 +24,6 @@ Telemetry = Annotated[Principal, require("drones:telemetry")]
 ZoneIdPath = Annotated[str, Path(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_\-.]+$")]
 DeclarationIdPath = Annotated[str, Path(min_length=1, max_length=20, pattern=r"^[A-Za-z0-9_\-]+$")]
 _TELEMETRY = TypeAdapter(TelemetryIn)
-
-
-async def _raw_body(request: Request) -> bytes:
-    return await request.body()
-
-
-RawBody = Annotated[bytes, Depends(_raw_body)]
-ContentType = Annotated[str, Header(alias="content-type")]
-
-
-class Accepted(BaseModel):
-    accepted: int
 
 
 @router.get("/geozones.geojson")

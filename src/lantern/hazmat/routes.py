@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Path, Response, status
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from lantern.errors import ValidationFailed
@@ -25,6 +25,7 @@ from lantern.hazmat.schemas import (
 from lantern.security.policy import Principal
 from lantern.web.auth import require
 from lantern.web.deps import SessionDep
+from lantern.web.records import RawBody
 
 router = APIRouter(prefix="/api/hazmat", tags=["hazardous materials"])
 Reader = Annotated[Principal, require("hazmat:read")]
@@ -78,14 +79,6 @@ def parse_reports(body: bytes) -> list[ReportIn]:
             )
         )
     return reports
-
-
-async def _raw_body(request: Request) -> bytes:
-    return await request.body()
-
-
-# Read in an async dependency so the handler stays sync (it blocks on the database).
-RawBody = Annotated[bytes, Depends(_raw_body)]
 
 
 class RevokeIn(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from lantern.errors import ValidationFailed
@@ -28,7 +28,7 @@ from lantern.security.policy import Principal
 from lantern.web.auth import require
 from lantern.web.deps import SessionDep
 from lantern.web.params import IdPath
-from lantern.web.records import parse_records
+from lantern.web.records import Accepted, ContentType, RawBody, parse_records
 
 router = APIRouter(prefix="/api/monitor", tags=["monitoring"])
 hotlist_router = APIRouter(prefix="/api/hotlist", tags=["hotlists"])
@@ -43,10 +43,6 @@ _POSITION = TypeAdapter(PositionIn)
 _READ = TypeAdapter(ReadIn)
 
 
-class Accepted(BaseModel):
-    accepted: int
-
-
 class TerminalIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -57,15 +53,6 @@ class RemoveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=3, max_length=300)
-
-
-async def _raw_body(request: Request) -> bytes:
-    return await request.body()
-
-
-# The body is read in an async dependency so the handler itself stays sync (it blocks on the database).
-RawBody = Annotated[bytes, Depends(_raw_body)]
-ContentType = Annotated[str, Header(alias="content-type")]
 
 
 @router.post("/positions", response_model=Accepted, status_code=status.HTTP_202_ACCEPTED)

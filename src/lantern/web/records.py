@@ -4,13 +4,29 @@ record so an error names the line or record and the field (shared by every intak
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import TypeAdapter, ValidationError
+from fastapi import Depends, Header, Request
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from lantern.errors import ValidationFailed
 
 MAX_BATCH = 50_000
+
+
+async def _raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+# The body is read in an async dependency so intake handlers stay sync (they block on the database).
+RawBody = Annotated[bytes, Depends(_raw_body)]
+ContentType = Annotated[str, Header(alias="content-type")]
+
+
+class Accepted(BaseModel):
+    """How many records an intake endpoint committed."""
+
+    accepted: int
 
 
 def _error_text(error: ValidationError) -> str:
