@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_ARGS ?=
 
-.PHONY: venv demo serve test test-postgres browser lint fmt typecheck bench lock clean
+.PHONY: venv demo serve test test-postgres browser lint fmt typecheck bench lock messages clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench: venv  ## print benchmark figures (not part of the test run)
 lock:  ## re-resolve the lock file after changing pyproject.toml (needs uv)
 	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
 	  --python-platform x86_64-manylinux_2_28 -o requirements.lock
+
+messages: venv  ## re-extract the portal's message ids into messages.pot (tests/portal/test_i18n.py lists untranslated ones)
+	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _ -k gettext -k ngettext:1,2 \
+	  -o src/lantern/portal/locale/messages.pot .
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

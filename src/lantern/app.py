@@ -43,6 +43,7 @@ from lantern.monitor import runner as monitor_runner
 from lantern.oversight import pages as oversight_pages
 from lantern.oversight import routes as oversight_routes
 from lantern.people import routes as people_routes
+from lantern.portal import pages as portal_pages
 from lantern.runtime import Runtime, build_runtime
 from lantern.scheduler import Scheduler, default_jobs
 from lantern.security import routes as security_routes
@@ -146,6 +147,7 @@ def create_app(
         oversight_pages.router,
         traffic_routes.router,
         traffic_pages.router,
+        portal_pages.router,
     ):
         app.include_router(router)
 

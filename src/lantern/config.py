@@ -101,6 +101,18 @@ class Settings(BaseSettings):
     hazmat_expiry_warning_days: int = Field(default=30, ge=0)  # warn of licences running out within this
     hazmat_report_grace_days: int = Field(default=5, ge=0)  # a periodic report this late is missing
 
+    # Outgoing e-mail (docs/portal.md): queued in the database, delivered by the scheduler.
+    smtp_host: str = ""  # empty: messages stay queued until a server is set
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    mail_from: str = "noreply@demo-city.example"
+    mail_max_attempts: int = Field(default=8, ge=1)  # then the message is marked failed for an operator
+
+    # Public portal (docs/portal.md)
+    portal_default_language: Literal["zh", "en"] = "zh"
+
     @field_validator("city_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from lantern.config import Settings
 from lantern.errors import ValidationFailed
+from lantern.mail import service as mail_service
 from lantern.monitor import service as monitor_service
 from lantern.people import service as people_service
 from lantern.security import context
@@ -55,6 +56,7 @@ DATA_CLASSES = (
     DataClass(
         "vehicle_positions", "positions of regulated vehicles (JT/T 808)", 180, 365, monitor_service.purge_positions
     ),
+    DataClass("mail_sent", "delivered e-mail (holds recipients' addresses)", 0, 30, mail_service.purge_sent),
 )
 
 

@@ -20,6 +20,7 @@ from lantern.db import transaction
 from lantern.dispatch import timers as dispatch_timers
 from lantern.drones import service as drone_service
 from lantern.hazmat.jobs import reconcile_job
+from lantern.mail import service as mail_service
 from lantern.monitor import runner as monitor_runner
 from lantern.oversight import jobs as oversight_jobs
 from lantern.runtime import Runtime
@@ -55,6 +56,17 @@ def _dispatch_timers(runtime: Runtime) -> str:
     with transaction(runtime.sessions) as session:
         count = dispatch_timers.check(session)
     return f"{count} new alerts"
+
+
+def _mail_delivery(runtime: Runtime) -> str:
+    config = mail_service.SmtpConfig.from_settings(runtime.settings)
+    if config is None:
+        return "no SMTP server configured; messages stay queued"
+    with transaction(runtime.sessions) as session:
+        done = mail_service.deliver_due(
+            session, config, runtime.clock.now(), max_attempts=runtime.settings.mail_max_attempts
+        )
+    return done.summary()
 
 
 def _monitor_engine(runtime: Runtime) -> str:
@@ -110,6 +122,7 @@ def default_jobs(demo_live: bool = False) -> list[Job]:
         Job("oversight-deadlines", timedelta(minutes=5), oversight_jobs.deadlines_job),
         Job("oversight-completeness", timedelta(minutes=30), oversight_jobs.completeness_job),
         Job("oversight-flags", timedelta(hours=24), oversight_jobs.flags_job),
+        Job("mail-delivery", timedelta(seconds=30), _mail_delivery, quiet=True),
         Job("retention", timedelta(hours=6), _retention),
         Job("inactive-accounts", timedelta(hours=6), _inactive_accounts),
     ]

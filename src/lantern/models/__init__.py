@@ -8,6 +8,7 @@ from lantern.models.dispatch import Assignment, Call, EidoInbox, IncidentEvent, 
 from lantern.models.fraud import FraudCall, FraudCase, FraudHit, FraudReport, FraudTransaction, FraudWarning
 from lantern.models.hazmat import HazmatEntry, HazmatHolder, HazmatLicence, HazmatReport
 from lantern.models.incidents import ImportBatch, Incident
+from lantern.models.mail import MailMessage
 from lantern.models.monitor import (
     EngineCheckpoint,
     Geofence,
@@ -83,6 +84,7 @@ __all__ = [
     "IncidentEvent",
     "IncidentParty",
     "LoginAttempt",
+    "MailMessage",
     "MonitoredVehicle",
     "OfficerEvent",
     "OfficerPost",

@@ -22,6 +22,10 @@ STATIC_DIR = Path(str(resources.files("lantern") / "static"))
 def make_templates(city_timezone: str) -> Jinja2Templates:
     """Templates whose ``localtime`` filter shows UTC values in the city's zone."""
     templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+    # Portal pages pass per-request gettext callables (lantern.portal.web); staff pages are in
+    # English, which the null translations give.
+    templates.env.add_extension("jinja2.ext.i18n")
+    templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
     def localtime(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         # JSON-shaped service results carry ISO strings; models carry datetimes.

@@ -1,0 +1,1 @@
+"""Outgoing e-mail: a database outbox and an SMTP delivery job."""

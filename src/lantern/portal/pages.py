@@ -1,0 +1,20 @@
+"""Portal pages that belong to no single service: the home page and the accessibility statement."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from lantern.portal.web import portal_render
+
+router = APIRouter(prefix="/portal", include_in_schema=False)
+
+
+@router.get("", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    return portal_render(request, "portal/home.html")
+
+
+@router.get("/accessibility", response_class=HTMLResponse)
+def accessibility(request: Request) -> HTMLResponse:
+    return portal_render(request, "portal/accessibility.html")
