@@ -6,8 +6,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from lantern.portal.web import portal_render
+from lantern.web.auth import public
 
-router = APIRouter(prefix="/portal", include_in_schema=False)
+# Every portal page is open to anyone; forms are still CSRF-checked (the anonymous cookie).
+router = APIRouter(prefix="/portal", include_in_schema=False, dependencies=[public()])
 
 
 @router.get("", response_class=HTMLResponse)
