@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import uvloop
 from sqlalchemy import func, select
 
 from lantern.db import transaction
@@ -19,8 +24,10 @@ from lantern.monitor.jt808.framing import Header, encode_frame
 from lantern.monitor.jt808.gateway import Gateway
 from lantern.monitor.jt808.terminal import SimTerminal, TerminalError
 from lantern.monitor.schemas import VehicleCreate
+from lantern.monitor.writer import WriterProcess
 from lantern.runtime import Runtime
 from lantern.security.policy import Principal
+from tests.support.server import free_port
 
 PHONE = "13800138000"
 PHONE_2019 = "18612345678901234567"
@@ -40,9 +47,16 @@ def runtime(fresh_runtime: Runtime) -> Runtime:
     return fresh_runtime
 
 
-def with_gateway(runtime: Runtime, scenario: Callable[[Gateway, int], Awaitable[None]], **options: float) -> Gateway:
+def with_gateway(
+    runtime: Runtime,
+    scenario: Callable[[Gateway, int], Awaitable[None]],
+    *,
+    writer_process: bool = False,
+    loop: str = "asyncio",
+    **options: float,
+) -> Gateway:
     async def main() -> Gateway:
-        gateway = runner.build_gateway(runtime)
+        gateway = runner.build_gateway(runtime, writer_process=writer_process)
         for name, value in options.items():
             setattr(gateway, name, value)
         port = await gateway.start("127.0.0.1", 0)
@@ -55,7 +69,7 @@ def with_gateway(runtime: Runtime, scenario: Callable[[Gateway, int], Awaitable[
     # In a worker thread: the browser tests' sync Playwright keeps an event loop running on the
     # main thread for the whole session, and asyncio.run refuses to nest inside it.
     with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, main()).result()
+        return pool.submit(uvloop.run if loop == "uvloop" else asyncio.run, main()).result()
 
 
 def fix(t: datetime, speed: float, lon: float = 24.94) -> m.Location:
@@ -64,9 +78,17 @@ def fix(t: datetime, speed: float, lon: float = 24.94) -> m.Location:
     )
 
 
-@pytest.mark.parametrize(("phone", "version_2019"), [(PHONE, False), (PHONE_2019, True)])
+@pytest.mark.parametrize(
+    ("phone", "version_2019", "loop", "writer_process"),
+    [
+        (PHONE, False, "asyncio", False),
+        (PHONE_2019, True, "asyncio", False),
+        # The configuration `lantern monitor gateway` runs: uvloop, commits in a child process.
+        (PHONE, False, "uvloop", True),
+    ],
+)
 def test_a_terminal_registers_authenticates_and_streams_reports(
-    runtime: Runtime, phone: str, version_2019: bool
+    runtime: Runtime, phone: str, version_2019: bool, loop: str, writer_process: bool
 ) -> None:
     start = datetime.now(UTC) - timedelta(minutes=3)  # recent: the terminal is not yet "offline"
     fixes = [fix(start + timedelta(seconds=10 * i), 100.0, 24.94 + 0.0028 * i) for i in range(12)]
@@ -87,7 +109,7 @@ def test_a_terminal_registers_authenticates_and_streams_reports(
         assert reply.body.reply_serial == terminal.serial, "the reply names the serial it answers"
         await terminal.close()
 
-    gateway = with_gateway(runtime, scenario)
+    gateway = with_gateway(runtime, scenario, loop=loop, writer_process=writer_process)
     assert replies == [m.OK] * 9
     assert gateway.stats["positions"] == 12 and gateway.stats["bad_frames"] == 0
     with transaction(runtime.sessions) as session:
@@ -177,3 +199,71 @@ def test_a_flooding_client_is_disconnected(runtime: Runtime) -> None:
 
     gateway = with_gateway(runtime, scenario, flood_per_s=50.0)
     assert gateway.stats["flood_disconnects"] == 1
+
+
+def test_reports_are_refused_not_acknowledged_when_the_writer_process_dies(runtime: Runtime) -> None:
+    start = datetime.now(UTC) - timedelta(minutes=3)
+    replies: list[int] = []
+
+    async def scenario(gateway: Gateway, port: int) -> None:
+        terminal = SimTerminal(PHONE)
+        await terminal.connect("127.0.0.1", port)
+        replies.append(await terminal.authenticate(await terminal.register()))
+        replies.append(await terminal.location(fix(start, 40.0)))
+        writer = gateway.store.save.__self__  # type: ignore[attr-defined]
+        assert isinstance(writer, WriterProcess)
+        os.kill(writer.pid, signal.SIGKILL)
+        await asyncio.sleep(0.5)
+        replies.append(await terminal.location(fix(start + timedelta(seconds=10), 45.0)))
+        replies.append(await terminal.heartbeat())  # the connection itself carries on
+        await terminal.close()
+
+    gateway = with_gateway(runtime, scenario, writer_process=True)
+    # Acknowledged before the kill: stored. After it: "failure", so the terminal keeps the report.
+    assert replies == [m.OK, m.OK, m.FAILURE, m.OK]
+    assert gateway.stats["positions"] == 1
+    with transaction(runtime.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(Position)) == 1
+
+
+def test_the_standalone_gateway_command_stores_reports_and_stops_cleanly(runtime: Runtime) -> None:
+    """`lantern monitor gateway` as operators run it: uvloop, a writer process, SIGTERM to stop."""
+    settings = runtime.settings
+    port = free_port()
+    env = {
+        **os.environ,
+        "LANTERN_ENV": "test",
+        "LANTERN_DATABASE_URL": settings.database_url,
+        "LANTERN_DATA_DIR": str(settings.data_dir),
+        "LANTERN_KEYRING_PATH": str(settings.keyring_path),
+        "LANTERN_SCHEDULER_ENABLED": "false",
+    }
+    command = [sys.executable, "-m", "lantern", "monitor", "gateway", "--port", str(port)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    start = datetime.now(UTC) - timedelta(minutes=3)
+    replies: list[int] = []
+
+    async def talk() -> None:
+        terminal = SimTerminal(PHONE)
+        for _ in range(100):  # the command needs a moment to import and bind
+            try:
+                await terminal.connect("127.0.0.1", port)
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        replies.append(await terminal.authenticate(await terminal.register()))
+        for i in range(3):
+            replies.append(await terminal.location(fix(start + timedelta(seconds=10 * i), 50.0)))
+        await terminal.close()
+
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, asyncio.wait_for(talk(), 30)).result()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert replies == [m.OK] * 4
+    assert "'positions': 3" in stdout
+    with transaction(runtime.sessions) as session:
+        assert session.scalar(select(func.count()).select_from(Position)) == 3

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvloop
 from pydantic import ValidationError
 from rich.progress import Progress
 
@@ -113,15 +114,21 @@ def run(
 def gateway(
     host: Annotated[str | None, typer.Option(help="address to bind")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port (default LANTERN_MONITOR_GATEWAY_PORT or 6808)")] = None,
+    writer_process: Annotated[
+        bool, typer.Option(help="commit positions in a child process, leaving the event loop its own core")
+    ] = True,
 ) -> None:
-    """Run the JT/T 808 gateway on its own (the engine runs in `lantern serve` or `lantern monitor run --follow`)."""
+    """Run the JT/T 808 gateway on its own (the engine runs in `lantern serve` or `lantern monitor run --follow`).
+
+    Runs on uvloop (docs/benchmarks.md: the event loop's cost per frame is most of the gateway's).
+    """
     runtime = make_runtime()
     settings = runtime.settings
     bind_host = host or settings.monitor_gateway_host
     bind_port = port if port is not None else (settings.monitor_gateway_port or 6808)
 
     async def main() -> None:
-        gw = runner.build_gateway(runtime)
+        gw = runner.build_gateway(runtime, writer_process=writer_process)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -133,7 +140,7 @@ def gateway(
         await gw.stop()
         console.print(dict(gw.stats))
 
-    asyncio.run(main())
+    uvloop.run(main())
 
 
 @monitor_app.command()

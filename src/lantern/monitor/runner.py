@@ -13,6 +13,7 @@ from typing import Any
 from lantern.db import transaction
 from lantern.monitor import service as monitor_service
 from lantern.monitor.jt808.gateway import Auth, Gateway, GatewayStore
+from lantern.monitor.writer import WriterProcess
 from lantern.runtime import Runtime
 
 log = logging.getLogger("lantern.monitor")
@@ -38,10 +39,15 @@ def gateway_store(runtime: Runtime) -> GatewayStore:
     return GatewayStore(register, lookup, save)
 
 
-def build_gateway(runtime: Runtime) -> Gateway:
+def build_gateway(runtime: Runtime, *, writer_process: bool = False) -> Gateway:
+    """The gateway; with ``writer_process`` its commits run in a child process (see monitor/writer.py)."""
     settings = runtime.settings
+    store = gateway_store(runtime)
+    if writer_process:
+        writer = WriterProcess(settings)
+        store = GatewayStore(store.register, store.lookup, writer.save, close=writer.close)
     return Gateway(
-        gateway_store(runtime),
+        store,
         max_connections=settings.monitor_max_connections,
         flood_per_s=settings.monitor_flood_frames_per_s,
     )

@@ -20,7 +20,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from lantern.monitor.jt808 import messages as m
 from lantern.monitor.jt808.framing import (
@@ -48,8 +48,9 @@ class Auth:
 class GatewayStore:
     """What the gateway needs from the platform, as plain callables run in a worker thread.
 
-    ``register(phone, protocol) -> Auth | None``, ``lookup(phone) -> Auth | None`` and
-    ``save(rows)`` (commit position rows; raise on failure).
+    ``register(phone, protocol) -> Auth | None``, ``lookup(phone) -> Auth | None``,
+    ``save(rows)`` (commit position rows; raise on failure) and an optional ``close()`` run
+    after the last commit when the gateway stops.
     """
 
     def __init__(
@@ -57,10 +58,12 @@ class GatewayStore:
         register: Callable[[str, str], Auth | None],
         lookup: Callable[[str], Auth | None],
         save: Callable[[list[dict[str, Any]]], None],
+        close: Callable[[], None] | None = None,
     ) -> None:
         self.register = register
         self.lookup = lookup
         self.save = save
+        self.close = close
 
 
 class Slot:
@@ -167,8 +170,8 @@ class TerminalProtocol(asyncio.Protocol):
         self.counted = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports implement the interface without subclassing asyncio.Transport.
+        self.transport = cast(asyncio.Transport, transport)
         self.conn.peer = str(transport.get_extra_info("peername"))
         gateway = self.gateway
         if gateway.connections >= gateway.max_connections:
@@ -275,6 +278,8 @@ class Gateway:
         if self.tasks:  # registrations in flight hold a database connection: let them finish
             await asyncio.wait(list(self.tasks), timeout=10)
         await self.committer.stop()
+        if self.store.close is not None:
+            await asyncio.to_thread(self.store.close)
 
     # --- replies ---------------------------------------------------------------------------
 
