@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from lantern.crime.forecast import backtest, metrics
+from lantern.crime.forecast import service as forecast_service
 from lantern.crime.forecast.boosting import GradientBoosting
 from lantern.crime.forecast.methods import Ensemble, Naive, Prospective, RetrospectiveKDE, prospective_stencil
 from lantern.crime.forecast.panel import Panel, build_panel
@@ -150,3 +151,37 @@ def test_ensemble_averages_normalised_scores():
     score = ens.predict(history)
     assert score.sum() == pytest.approx(1.0)
     assert set(ens.parameters()) == {"naive (last period)", "retrospective KDE"}
+
+
+def test_the_mapped_selection_flags_ties_at_the_cut_instead_of_picking_by_cell_number():
+    score = np.array([0.0, 9, 1, 1, 1, 4, 0, 0, 0, 0])
+    cells, tied = metrics.select_top(score, 0.3)  # 3 of 10 cells: 9, 4, then one of three tied 1s
+    assert cells.tolist() == [1, 5, 2, 3, 4] and tied.tolist() == [False, False, True, True, True]
+    cells, tied = metrics.select_top(score, 0.2)  # a clear step after the second cell: no tie
+    assert cells.tolist() == [1, 5] and not tied.any()
+    cells, _ = metrics.select_top(np.array([0.0, 0, 2, 0]), 0.5)
+    assert cells.tolist() == [2]  # cells scoring 0 are not a forecast
+    assert len(metrics.select_top(np.zeros(50), 0.1)[0]) == 0
+    assert metrics.select_top(np.arange(150.0), 0.01)[0].tolist() == [149, 148]  # 1.5 cells round to 2
+
+
+@pytest.mark.parametrize(
+    ("moment", "period", "expected"),
+    [
+        # Helsinki is UTC+2 in winter: local 10:00 -> the 14:00 shift = 12:00 UTC
+        ("2026-01-14T08:00:00+00:00", "shift", "2026-01-14T12:00:00+00:00"),
+        # local 23:30 -> the next 06:00 shift, on the next day
+        ("2026-01-14T21:30:00+00:00", "shift", "2026-01-15T04:00:00+00:00"),
+        # exactly at a boundary: that period
+        ("2026-01-14T20:00:00+00:00", "shift", "2026-01-14T20:00:00+00:00"),
+        ("2026-01-14T08:00:00+00:00", "day", "2026-01-14T22:00:00+00:00"),
+        # Wednesday -> Monday 19 January, local midnight
+        ("2026-01-14T08:00:00+00:00", "week", "2026-01-18T22:00:00+00:00"),
+        # summer time (UTC+3) is followed
+        ("2026-07-01T00:00:00+00:00", "day", "2026-07-01T21:00:00+00:00"),
+    ],
+)
+def test_periods_start_at_the_citys_local_boundaries(moment, period, expected):
+    spec = forecast_service.PERIODS[period]
+    start = forecast_service.period_start(datetime.fromisoformat(moment), spec, "Europe/Helsinki")
+    assert start.isoformat() == expected

@@ -411,3 +411,19 @@ def raise_trend_alerts(
         )
         raised.append({"alert_id": alert.id, "created": created, "text": text})
     return raised
+
+
+def raise_recent_trend_alerts(
+    session: Session, principal: Principal, now: datetime, weeks: int = 2, alpha: float = 0.005
+) -> list[dict[str, Any]]:
+    """Trend alerts for the last ``weeks`` complete weeks (Monday to Monday, UTC) before ``now``; idempotent.
+
+    More than the one week just ended: incidents are often recorded days late, so a rise that was
+    not yet on record at the first look is caught a week later; the alerts' keys stop repeats.
+    """
+    moment = now.astimezone(UTC)
+    monday = (moment - timedelta(days=moment.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    raised: list[dict[str, Any]] = []
+    for back in range(weeks, 0, -1):
+        raised.extend(raise_trend_alerts(session, principal, monday - timedelta(weeks=back), alpha=alpha))
+    return raised

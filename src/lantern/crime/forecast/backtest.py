@@ -48,9 +48,10 @@ class BacktestResult:
         return (
             self.rows.group_by([*by, "coverage"], maintain_order=True)
             .agg(
-                pl.col("hit_rate").mean(),
-                pl.col("pai").mean(),
-                pl.col("pei").mean(),
+                # a period without incidents has no hit rate (NaN): left out of the mean, not zero
+                pl.col("hit_rate").fill_nan(None).mean(),
+                pl.col("pai").fill_nan(None).mean(),
+                pl.col("pei").fill_nan(None).mean(),
                 pl.len().alias("origins"),
             )
             .sort([*by, "coverage"], maintain_order=True)

@@ -96,6 +96,9 @@ class GradientBoosting:
     max_leaf_nodes: int = 31
     min_samples_leaf: int = 200
     seed: int = 0
+    # first period a training row may come from: 53 so that every lag (up to 52) is observed;
+    # a short history (the demo's single year of weeks) lowers it and says so in parameters()
+    min_history: int = 53
     name: str = "gradient boosting (ours)"
     model: HistGradientBoostingRegressor | None = None
     cells: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -113,7 +116,11 @@ class GradientBoosting:
         cum = self._cumulative(history)
         # the study area: cells with any incident in the history
         self.cells = np.nonzero(history.counts.sum(axis=0).ravel() > 0)[0]
-        first = max(53, history.periods - self.training_periods)
+        first = max(self.min_history, history.periods - self.training_periods)
+        if first >= history.periods:
+            raise ValueError(
+                f"gradient boosting needs more than {self.min_history} periods of history, got {history.periods}"
+            )
         xs, ys = [], []
         for t in range(first, history.periods):
             xs.append(features(history, cum, t, self.cells))
@@ -148,5 +155,6 @@ class GradientBoosting:
             "min_samples_leaf": self.min_samples_leaf,
             "loss": "poisson",
             "seed": self.seed,
+            "min_history": self.min_history,
             "features": list(FEATURES),
         }

@@ -52,3 +52,33 @@ def coverage_metrics(score: FloatArray, actual: FloatArray, share: float) -> dic
         "pai": hit_rate / (k / a.size) if total > 0 else float("nan"),
         "pei": hits / best if best > 0 else float("nan"),
     }
+
+
+def select_top(score: FloatArray, share: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cells to map for a forecast at ``share`` of the area: (indices best first, tied-at-the-cut flags).
+
+    The top ``share`` of cells by score (rounded to whole cells, at least one); cells tied with
+    the last one that fits are all returned and flagged (any of them could be the one chosen:
+    picking by cell number would favour one part of the city, as in :func:`captured`). Cells
+    scoring 0 are never selected.
+
+    Examples
+    --------
+    >>> idx, tied = select_top(np.array([0.0, 5, 1, 1, 3, 0, 0, 0, 0, 0]), 0.3)
+    >>> idx.tolist(), tied.tolist()
+    ([1, 4, 2, 3], [False, False, True, True])
+    """
+    s = np.asarray(score, dtype=np.float64)
+    k = max(1, int(np.floor(share * s.size + 0.5)))  # nearest whole cell to the back-test's k
+    if s.size == 0 or not (s > 0).any():
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+    order = np.argsort(-s, kind="stable")
+    threshold = s[order[min(k, s.size) - 1]]
+    above = order[s[order] > threshold]
+    tied_cells = order[s[order] == threshold] if threshold > 0 else order[:0]
+    if len(above) + len(tied_cells) <= k:  # the cut falls on a clear step: no tie to flag
+        chosen = np.concatenate([above, tied_cells])
+        return chosen.astype(np.int64), np.zeros(len(chosen), dtype=bool)
+    chosen = np.concatenate([above, tied_cells])
+    flags = np.concatenate([np.zeros(len(above), dtype=bool), np.ones(len(tied_cells), dtype=bool)])
+    return chosen.astype(np.int64), flags
