@@ -44,6 +44,11 @@ from lantern.oversight import pages as oversight_pages
 from lantern.oversight import routes as oversight_routes
 from lantern.people import routes as people_routes
 from lantern.portal import pages as portal_pages
+from lantern.portal.appointments import routes as appointment_routes
+from lantern.portal.info import pages as portal_info_pages
+from lantern.portal.lostfound import routes as lostfound_routes
+from lantern.portal.reports import pages as report_pages
+from lantern.portal.reports import routes as open311_routes
 from lantern.runtime import Runtime, build_runtime
 from lantern.scheduler import Scheduler, default_jobs
 from lantern.security import routes as security_routes
@@ -148,6 +153,14 @@ def create_app(
         traffic_routes.router,
         traffic_pages.router,
         portal_pages.router,
+        report_pages.router,
+        report_pages.staff,
+        open311_routes.router,
+        appointment_routes.router,
+        appointment_routes.staff_router,
+        portal_info_pages.router,
+        lostfound_routes.router,
+        lostfound_routes.staff_router,
     ):
         app.include_router(router)
 

@@ -109,6 +109,8 @@ class Settings(BaseSettings):
     smtp_password: SecretStr = SecretStr("")
     mail_from: str = "noreply@demo-city.example"
     mail_max_attempts: int = Field(default=8, ge=1)  # then the message is marked failed for an operator
+    # Staff work addresses are <officer id>@<this domain> (deadline reminders); empty: in-app only
+    staff_email_domain: str = ""
 
     # Public portal (docs/portal.md)
     portal_default_language: Literal["zh", "en"] = "zh"

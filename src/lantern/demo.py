@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from lantern.city import service as city_service
 from lantern.city.osm import build_from_osm, helsinki_extract
 from lantern.db import transaction
+from lantern.fraud import demo as fraud_demo
 from lantern.hazmat import demo as hazmat_demo
+from lantern.portal.appointments import service as appointment_service
 from lantern.runtime import Runtime
 from lantern.security import service as security_service
 from lantern.sim import airspace as airspace_demo
@@ -61,6 +63,11 @@ def prepare_demo(runtime: Runtime, seed: int) -> DemoPrepared:
         done.extend(fleet_demo.setup(session))
         done.extend(airspace_demo.setup(session))
         done.extend(hazmat_demo.setup(session))
+    with transaction(runtime.sessions) as session:
+        if halls := appointment_service.seed_halls(session):
+            done.append(f"appointments: {halls} service halls with opening hours")
+    with transaction(runtime.sessions) as session:
+        done.extend(fraud_demo.setup(session))
     accounts: list[DemoAccount] = []
     with transaction(runtime.sessions) as session:
         if not security_service.list_users(session):

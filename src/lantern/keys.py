@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from lantern.db import transaction
+from lantern.fraud.reveal import service as reveal_service
 from lantern.people import service as people_service
 from lantern.runtime import Runtime
 from lantern.security import service as security_service
@@ -27,6 +28,7 @@ BATCH = 500
 REENCRYPTORS: list[tuple[str, Callable[[Session, int, int], tuple[int, int]]]] = [
     ("incident_parties", people_service.reencrypt_batch),
     ("users.mfa_secret", security_service.reencrypt_mfa_batch),
+    ("fraud_reveal_requests.answer", reveal_service.reencrypt_batch),
 ]
 
 

@@ -18,6 +18,7 @@ from lantern.config import Settings
 from lantern.errors import ValidationFailed
 from lantern.mail import service as mail_service
 from lantern.monitor import service as monitor_service
+from lantern.oversight.evidence import service as evidence_service
 from lantern.people import service as people_service
 from lantern.security import context
 from lantern.security import service as security_service
@@ -57,6 +58,15 @@ DATA_CLASSES = (
         "vehicle_positions", "positions of regulated vehicles (JT/T 808)", 180, 365, monitor_service.purge_positions
     ),
     DataClass("mail_sent", "delivered e-mail (holds recipients' addresses)", 0, 30, mail_service.purge_sent),
+    # Body-worn-camera rules (2016): footage kept at least six months, permanently when it is
+    # evidence. Only the reference goes; the enforcement action and evidence-linked ones stay.
+    DataClass(
+        "footage_references",
+        "body-worn-camera footage references of enforcement actions (not evidence)",
+        183,
+        183,
+        evidence_service.purge_footage_references,
+    ),
 )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from lantern import retention
+from lantern.crime import jobs as crime_jobs
 from lantern.crowd import service as crowd_service
 from lantern.db import transaction
 from lantern.dispatch import timers as dispatch_timers
@@ -23,6 +24,8 @@ from lantern.hazmat.jobs import reconcile_job
 from lantern.mail import service as mail_service
 from lantern.monitor import runner as monitor_runner
 from lantern.oversight import jobs as oversight_jobs
+from lantern.portal.appointments import service as appointment_service
+from lantern.portal.lostfound import service as lostfound_service
 from lantern.runtime import Runtime
 from lantern.security import service as security_service
 from lantern.security.policy import Principal
@@ -67,6 +70,24 @@ def _mail_delivery(runtime: Runtime) -> str:
             session, config, runtime.clock.now(), max_attempts=runtime.settings.mail_max_attempts
         )
     return done.summary()
+
+
+def _appointment_no_shows(runtime: Runtime) -> str:
+    with transaction(runtime.sessions) as session:
+        count = appointment_service.mark_no_shows(session, runtime.clock.now())
+    return f"{count} no-shows"
+
+
+def _appointment_reminders(runtime: Runtime) -> str:
+    with transaction(runtime.sessions) as session:
+        count = appointment_service.send_reminders(session, runtime.clock.now())
+    return f"{count} reminders queued"
+
+
+def _lostfound_unclaimed(runtime: Runtime) -> str:
+    with transaction(runtime.sessions) as session:
+        count = lostfound_service.flag_unclaimed(session, runtime.clock.now())
+    return f"{count} items flagged unclaimed"
 
 
 def _monitor_engine(runtime: Runtime) -> str:
@@ -119,10 +140,14 @@ def default_jobs(demo_live: bool = False) -> list[Job]:
         Job("drone-conformance", timedelta(seconds=1), _drone_conformance, quiet=True),
         Job("crowd-density", timedelta(seconds=5), _crowd_density, quiet=True),
         Job("hazmat-reconcile", timedelta(minutes=15), reconcile_job),
+        Job("crime-trend-alerts", timedelta(days=1), crime_jobs.trend_alerts_job),
         Job("oversight-deadlines", timedelta(minutes=5), oversight_jobs.deadlines_job),
         Job("oversight-completeness", timedelta(minutes=30), oversight_jobs.completeness_job),
         Job("oversight-flags", timedelta(hours=24), oversight_jobs.flags_job),
         Job("mail-delivery", timedelta(seconds=30), _mail_delivery, quiet=True),
+        Job("appointment-no-shows", timedelta(minutes=5), _appointment_no_shows),
+        Job("appointment-reminders", timedelta(minutes=10), _appointment_reminders),
+        Job("lostfound-unclaimed", timedelta(hours=6), _lostfound_unclaimed),
         Job("retention", timedelta(hours=6), _retention),
         Job("inactive-accounts", timedelta(hours=6), _inactive_accounts),
     ]

@@ -1,17 +1,24 @@
-"""An investigator opens an anti-fraud alert, sees the account's network, and opens a case from it."""
+"""An investigator opens an anti-fraud alert, sees the account's network, and opens a case from it;
+asks a partner who holds a mule account, a supervisor approves, the partner answers over its
+token, and the investigator reads the identity on the case page and closes the case. The demo
+shows mule-ring candidates and a victim warning out of the box."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
 
 from lantern.db import transaction
 from lantern.fraud import service as fraud_service
 from lantern.fraud.schemas import TransactionIn
+from lantern.models import Alert
+from lantern.security import service as security_service
 from lantern.security.policy import Principal
 from tests.browser.conftest import sign_in_as
+from tests.factories.security import principal_for
 
 
 def pseudonym(value: str) -> str:
@@ -48,3 +55,78 @@ def test_open_an_alert_see_the_network_and_open_a_case(page: Page, live) -> None
     # payers' single payments are in the network view, not in the ring).
     expect(page.locator("#case-accounts li")).to_have_count(2)
     expect(page.locator("#case-accounts")).to_contain_text(pseudonym("mule")[:12])
+
+
+def test_the_demo_shows_mule_ring_candidates_and_a_victim_warning(page: Page, live) -> None:
+    sign_in_as(page, live, "investigator")
+    page.goto(f"{live.base_url}/fraud")
+    rings = page.locator("#fraud-rings tbody tr")
+    expect(rings.first.get_by_role("link", name="alert #")).to_be_visible()
+    assert rings.count() >= 3
+    expect(page.locator("#fraud-alerts")).to_contain_text("Warn a likely scam victim now")
+
+
+def test_an_identity_reveal_from_request_to_reading_then_the_case_closes(page: Page, browser: Browser, live) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    rows = [
+        {"tx_id": f"RV-F{k}", "time": now - timedelta(hours=6 - k), "from_account": pseudonym(f"rv-payer{k}"),
+         "to_account": pseudonym("rv-mule"), "amount": 1000, "currency": "EUR", "channel": "transfer"}
+        for k in range(5)
+    ]  # fmt: skip
+    rows.append({"tx_id": "RV-OUT", "time": now, "from_account": pseudonym("rv-mule"),
+                 "to_account": pseudonym("rv-collector"), "amount": 4900, "currency": "EUR", "channel": "transfer"})  # fmt: skip
+    with transaction(live.runtime.sessions) as session:
+        fraud_service.ingest_transactions(
+            session, Principal.system("bank-reveal"), [TransactionIn.model_validate(r) for r in rows]
+        )
+        alert_id = session.scalars(
+            select(Alert.id).where(Alert.kind == "fraud_mule_pass_through", Alert.subject_id == pseudonym("rv-mule"))
+        ).one()
+        case = fraud_service.open_case(session, principal_for("investigator", "investigator"), alert_id, "Reveal ring")
+        case_id = case.id
+        _, token = security_service.create_token(
+            session, Principal.system("tests"), name="bank-reveal", scopes=["fraud:reveal_answer"], days=1
+        )
+    partner = {"Authorization": f"Bearer {token}"}
+
+    sign_in_as(page, live, "investigator")
+    page.goto(f"{live.base_url}/fraud/cases/{case_id}")
+    page.select_option("#reveal-type", "account")
+    page.fill("#reveal-subject", pseudonym("rv-mule"))
+    page.fill("#reveal-reason", "holder of the mule account, to summon them")
+    page.get_by_role("button", name="Ask the partner").click()
+    expect(page.locator("#case-reveals tbody tr").first).to_contain_text("pending approval")
+
+    approver_context = browser.new_context()
+    approver = approver_context.new_page()
+    sign_in_as(approver, live, "supervisor")
+    approver.goto(f"{live.base_url}/fraud/reveals")
+    row = approver.locator("#pending-reveals tr", has_text="Reveal ring")
+    row.get_by_label("Reason").fill("proportionate: the ring is still active")
+    row.get_by_role("button", name="Approve").click()
+    expect(approver.locator("#pending-reveals")).not_to_contain_text("Reveal ring")
+    approver_context.close()
+
+    asked = page.request.get(f"{live.base_url}/api/fraud/partner/reveal-requests", headers=partner).json()
+    assert [r["subject"] for r in asked] == [pseudonym("rv-mule")]
+    answered = page.request.post(
+        f"{live.base_url}/api/fraud/partner/reveal-requests/{asked[0]['id']}/answer",
+        headers=partner,
+        data={"name": "Mikko Mallikas", "holder_ref": "CUST-7781"},
+    )
+    assert answered.status == 200, answered.text()
+
+    page.reload()
+    expect(page.locator("#case-reveals tbody tr").first).to_contain_text("answered")
+    expect(page.locator("body")).not_to_contain_text("Mikko Mallikas")
+    page.get_by_role("link", name="Show identity (audited)").click()
+    expect(page.locator("#identity-name")).to_have_text("Mikko Mallikas")
+    expect(page.locator("#identity-holder")).to_have_text("CUST-7781")
+
+    page.select_option("#close-outcome", "referred")
+    page.fill("#close-reason", "file sent to the prosecutor with the holder's identity")
+    page.get_by_role("button", name="Close case").click()
+    expect(page.locator("#case-status")).to_have_text("closed")
+    expect(page.locator("#case-outcome")).to_contain_text("referred for prosecution")
+    expect(page.locator("#case-timeline li").last).to_contain_text("file sent to the prosecutor")
+    expect(page.get_by_role("link", name="Show identity (audited)")).to_have_count(0)

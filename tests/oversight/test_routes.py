@@ -89,7 +89,7 @@ def test_complaints_over_http_from_intake_to_finding(app, session, settings):
     with TestClient(app) as client:
         sign_in(client, officer, session)
         taken = client.post("/api/complaints", json=body)
-        assert taken.status_code == 201 and len(taken.json()["access_code"]) >= 16
+        assert taken.status_code == 201 and len(taken.json()["tracking_code"].replace("-", "")) == 12
         complaint_id = taken.json()["complaint"]["id"]
         assert client.post(f"/api/complaints/{complaint_id}/assign", json={"investigator": "x"}).status_code == 403
     with TestClient(app) as client:

@@ -26,9 +26,10 @@ def _extracted_ids() -> dict[str, str]:
     for filename, _lineno, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map, options, keywords=keywords
     ):
-        for text in message if isinstance(message, tuple) else (message,):
-            if text:
-                ids.setdefault(text, filename)
+        # A plural message (ngettext) is catalogued under its singular form.
+        text = message[0] if isinstance(message, tuple) else message
+        if text:
+            ids.setdefault(text, filename)
     return ids
 
 

@@ -8,7 +8,16 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from lantern.models import FraudCall, FraudCase, FraudHit, FraudReport, FraudTransaction, FraudWarning
+from lantern.models import (
+    FraudCall,
+    FraudCase,
+    FraudCaseEvent,
+    FraudHit,
+    FraudReport,
+    FraudRevealRequest,
+    FraudTransaction,
+    FraudWarning,
+)
 
 
 def existing_tx_refs(session: Session, partner: str, refs: Sequence[str]) -> set[str]:
@@ -149,3 +158,97 @@ def add_case(session: Session, case: FraudCase) -> FraudCase:
 
 def case(session: Session, case_id: int) -> FraudCase | None:
     return session.get(FraudCase, case_id)
+
+
+def all_case_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(FraudCase.id).order_by(FraudCase.id)))
+
+
+def case_events(session: Session, case_id: int) -> list[FraudCaseEvent]:
+    query = select(FraudCaseEvent).where(FraudCaseEvent.case_id == case_id)
+    return list(session.scalars(query.order_by(FraudCaseEvent.at, FraudCaseEvent.id)))
+
+
+def partner_has_transactions(session: Session, partner: str) -> bool:
+    return session.scalar(select(FraudTransaction.id).where(FraudTransaction.partner == partner).limit(1)) is not None
+
+
+def partners_of_account(session: Session, account: str) -> dict[str, int]:
+    """Partners that sent payments from or to ``account``, with how many."""
+    query = (
+        select(FraudTransaction.partner, func.count())
+        .where(or_(FraudTransaction.from_account == account, FraudTransaction.to_account == account))
+        .group_by(FraudTransaction.partner)
+    )
+    return {partner: int(n) for partner, n in session.execute(query)}
+
+
+def partners_of_number(session: Session, number: str) -> dict[str, int]:
+    """Partners that sent calls from or to ``number``, or payments by a payer registered with it."""
+    found: dict[str, int] = {}
+    queries = (
+        select(FraudCall.partner, func.count())
+        .where(or_(FraudCall.from_number == number, FraudCall.to_number == number))
+        .group_by(FraudCall.partner),
+        select(FraudTransaction.partner, func.count())
+        .where(FraudTransaction.payer_phone == number)
+        .group_by(FraudTransaction.partner),
+    )
+    for query in queries:
+        for partner, n in session.execute(query):
+            found[partner] = found.get(partner, 0) + int(n)
+    return found
+
+
+def reveal_request(session: Session, request_id: int) -> FraudRevealRequest | None:
+    return session.get(FraudRevealRequest, request_id)
+
+
+def reveal_requests_of_case(session: Session, case_id: int) -> list[FraudRevealRequest]:
+    query = select(FraudRevealRequest).where(FraudRevealRequest.case_id == case_id)
+    return list(session.scalars(query.order_by(FraudRevealRequest.id)))
+
+
+def reveal_requests(
+    session: Session, statuses: Sequence[str], partner: str | None = None, limit: int = 500
+) -> list[FraudRevealRequest]:
+    query = select(FraudRevealRequest).where(FraudRevealRequest.status.in_(statuses))
+    if partner is not None:
+        query = query.where(FraudRevealRequest.partner == partner)
+    return list(session.scalars(query.order_by(FraudRevealRequest.id).limit(limit)))
+
+
+def open_reveal_request(session: Session, case_id: int, subject: str) -> FraudRevealRequest | None:
+    """A request for ``subject`` on the case that is still waiting (for approval or for the answer)."""
+    query = select(FraudRevealRequest).where(
+        FraudRevealRequest.case_id == case_id,
+        FraudRevealRequest.subject == subject,
+        FraudRevealRequest.status.in_(["pending_approval", "approved"]),
+    )
+    return session.scalars(query.limit(1)).one_or_none()
+
+
+def cases_by_id(session: Session, case_ids: Sequence[int]) -> dict[int, FraudCase]:
+    if not case_ids:
+        return {}
+    return {c.id: c for c in session.scalars(select(FraudCase).where(FraudCase.id.in_(case_ids)))}
+
+
+def reencrypt_batch(session: Session, after_id: int, limit: int) -> list[FraudRevealRequest]:
+    query = (
+        select(FraudRevealRequest)
+        .where(FraudRevealRequest.id > after_id, FraudRevealRequest.answer_enc.is_not(None))
+        .order_by(FraudRevealRequest.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def hit_counts_by_typology(session: Session, since: datetime, until: datetime) -> dict[str, int]:
+    """Payments with a typology hit detected in ``[since, until)``, counted per typology (no rows, no ids)."""
+    query = (
+        select(FraudHit.typology, func.count(func.distinct(FraudHit.transaction_id)))
+        .where(FraudHit.created_at >= since, FraudHit.created_at < until)
+        .group_by(FraudHit.typology)
+    )
+    return {typology: int(count) for typology, count in session.execute(query)}

@@ -111,3 +111,65 @@ class ReportIn(_Record):
 class WarningOutcome(_Record):
     outcome: Literal["warned", "loss_prevented", "false_alarm"]
     note: str = Field(default="", max_length=500)
+
+
+# --- case lifecycle and identity-reveal requests (staff and partners) -----------------------
+
+OUTCOMES = {
+    "referred": "referred for prosecution",
+    "disrupted": "ring disrupted (accounts closed or frozen by the partners)",
+    "insufficient_evidence": "insufficient evidence",
+    "false_positive": "false positive (legitimate activity)",
+    "duplicate": "duplicate of another case",
+}
+Outcome = Literal["referred", "disrupted", "insufficient_evidence", "false_positive", "duplicate"]
+
+
+class CaseClose(_Record):
+    outcome: Outcome
+    reason: str = Field(min_length=10, max_length=1000)
+
+
+class CaseReopen(_Record):
+    reason: str = Field(min_length=10, max_length=1000)
+
+
+class RevealRequestIn(_Record):
+    """Ask who holds one of the case's accounts, or one number the centre has seen."""
+
+    subject_type: Literal["account", "number"]
+    subject: str
+    partner: str = Field(default="", max_length=120)  # empty: the only partner that sent the identifier
+    reason: str = Field(max_length=500)
+
+    _subject = field_validator("subject")(pseudonym)
+
+
+class RevealDecision(_Record):
+    approve: bool
+    reason: str = Field(max_length=500)
+
+
+class RevealAnswer(_Record):
+    """A partner's answer: who holds the account or number, kept to the minimum.
+
+    For an account: the holder's ``name`` and the bank's ``holder_ref`` (customer number); for
+    a number: the subscriber's ``name`` and ``phone``. ``not_held`` when the partner has no such
+    customer. Anything else (address, ID number, birth date ...) is refused.
+    """
+
+    name: str = Field(default="", max_length=120)
+    phone: str = Field(default="", max_length=40)
+    holder_ref: str = Field(default="", max_length=80)
+    not_held: bool = False
+
+    @model_validator(mode="after")
+    def _something_or_not_held(self) -> RevealAnswer:
+        if self.phone and not _PHONE.fullmatch(self.phone):
+            raise ValueError("field `phone`: is not a phone number (digits, spaces, + - ( ) .)")
+        given = [k for k in ("name", "phone", "holder_ref") if getattr(self, k)]
+        if self.not_held and given:
+            raise ValueError(f"`not_held` is true, so send no identity fields (got {', '.join(given)})")
+        if not self.not_held and not given:
+            raise ValueError("send `name` with `holder_ref` (accounts) or `phone` (numbers), or `not_held`: true")
+        return self

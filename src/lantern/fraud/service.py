@@ -417,3 +417,81 @@ def alert_view(session: Session, principal: Principal, alert_id: int) -> dict[st
     graph = account_network(session, principal, found[0].account, tx.time)
     positions = network.layout([n["id"] for n in graph["nodes"]], [(e["source"], e["target"]) for e in graph["edges"]])
     return {"alert_id": alert_id, "hits": found, "transaction": tx, "network": graph, "positions": positions}
+
+
+RING_WINDOW = timedelta(days=14)  # the mule-ring candidates listed on /fraud: hits of the last two weeks
+
+
+def ring_candidates(session: Session, principal: Principal, limit: int = 10) -> list[dict[str, Any]]:
+    """The best mule-ring candidates over recent typology hits, each with the latest alert to open."""
+    guard(principal, "fraud:read", "fraud_ring", "list")
+    now = context.now(session)
+    pairs = repository.hit_transactions(session, now - RING_WINDOW, now)
+    if not pairs:
+        return []
+    transactions = _frame(list({t.id: t for t, _ in pairs}.values()))
+    hits = pl.DataFrame(
+        [{"tx_id": str(t.id), "account": h.account, "score": h.score} for t, h in pairs],
+        schema={"tx_id": pl.String, "account": pl.String, "score": pl.Float64},
+    )
+    latest: dict[str, tuple[datetime, int]] = {}
+    for t, h in pairs:
+        if h.alert_id is not None and (h.account not in latest or latest[h.account] < (t.time, h.alert_id)):
+            latest[h.account] = (t.time, h.alert_id)
+    found = []
+    for candidate in network.candidates(transactions, hits)[:limit]:
+        alerts = [latest[a] for a in candidate.accounts if a in latest]
+        found.append(
+            {
+                "accounts": list(candidate.accounts),
+                "flow": candidate.flow,
+                "score": candidate.score,
+                "payments": candidate.edges,
+                "alert_id": max(alerts)[1] if alerts else None,
+            }
+        )
+    return found
+
+
+def has_records_from(session: Session, partner: str) -> bool:
+    """True when ``partner`` has sent at least one payment (the demo seeds once)."""
+    return repository.partner_has_transactions(session, partner)
+
+
+PUBLIC_WINDOW = timedelta(days=30)
+# Counts of 1-4 are withheld from the public: a small count in a small district can point at
+# a person, and the public only needs the pattern, not the exact figure.
+PUBLIC_MIN_COUNT = 5
+
+
+@dataclass(frozen=True)
+class PublicPattern:
+    """One typology's detections for the public: a count, or None when it is 1-4 and withheld."""
+
+    typology: str
+    kind: str  # fraud | laundering
+    count: int | None
+    previous: int | None  # the 30 days before, withheld the same way
+
+    @property
+    def withheld(self) -> bool:
+        return self.count is None
+
+
+def _public_count(count: int) -> int | None:
+    return None if 0 < count < PUBLIC_MIN_COUNT else count
+
+
+def public_patterns(session: Session, window: timedelta = PUBLIC_WINDOW) -> list[PublicPattern]:
+    """Payments flagged per typology in the last ``window`` and the one before: counts only, small ones withheld.
+
+    Deliberately public (no principal): it carries no account, number, amount or case, only a
+    count per typology, and a count below ``PUBLIC_MIN_COUNT`` is never returned.
+    """
+    now = context.now(session)
+    current = repository.hit_counts_by_typology(session, now - window, now)
+    before = repository.hit_counts_by_typology(session, now - 2 * window, now - window)
+    return [
+        PublicPattern(t.name, t.kind, _public_count(current.get(t.name, 0)), _public_count(before.get(t.name, 0)))
+        for t in DEFAULT_TYPOLOGIES
+    ]

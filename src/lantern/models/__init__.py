@@ -2,12 +2,23 @@
 
 from lantern.models.airspace import CrowdCount, CrowdZone, DroneTelemetry, FlightDeclaration, Geozone
 from lantern.models.alerts import Alert
+from lantern.models.appointments import Booking, Hall, HallClosedDay, HallHours, Slot
 from lantern.models.audit import AuditEntry, AuditHead
 from lantern.models.city import Address, City, District, RoadEdge, RoadNode
 from lantern.models.dispatch import Assignment, Call, EidoInbox, IncidentEvent, PremiseWarning, UnitStatusEvent
-from lantern.models.fraud import FraudCall, FraudCase, FraudHit, FraudReport, FraudTransaction, FraudWarning
+from lantern.models.fraud import (
+    FraudCall,
+    FraudCase,
+    FraudCaseEvent,
+    FraudHit,
+    FraudReport,
+    FraudRevealRequest,
+    FraudTransaction,
+    FraudWarning,
+)
 from lantern.models.hazmat import HazmatEntry, HazmatHolder, HazmatLicence, HazmatReport
 from lantern.models.incidents import ImportBatch, Incident
+from lantern.models.lostfound import FoundItem, LostFoundMatch, LostReport
 from lantern.models.mail import MailMessage
 from lantern.models.monitor import (
     EngineCheckpoint,
@@ -36,6 +47,7 @@ from lantern.models.oversight import (
     StepExtension,
 )
 from lantern.models.people import IncidentParty
+from lantern.models.portal import PortalReport, PortalReportEvent, PortalReportPhoto, PortalSubscription
 from lantern.models.resources import Station, Unit
 from lantern.models.security import ApiToken, LoginAttempt, RecoveryCode, User, UserRole, UserSession
 from lantern.models.sim import SimTruth
@@ -48,6 +60,7 @@ __all__ = [
     "Assignment",
     "AuditEntry",
     "AuditHead",
+    "Booking",
     "Call",
     "CaseStep",
     "City",
@@ -65,14 +78,20 @@ __all__ = [
     "EngineCheckpoint",
     "EvidenceItem",
     "FlightDeclaration",
+    "FoundItem",
     "FraudCall",
     "FraudCase",
+    "FraudCaseEvent",
     "FraudHit",
     "FraudReport",
+    "FraudRevealRequest",
     "FraudTransaction",
     "FraudWarning",
     "Geofence",
     "Geozone",
+    "Hall",
+    "HallClosedDay",
+    "HallHours",
     "HazmatEntry",
     "HazmatHolder",
     "HazmatLicence",
@@ -84,11 +103,17 @@ __all__ = [
     "IncidentEvent",
     "IncidentParty",
     "LoginAttempt",
+    "LostFoundMatch",
+    "LostReport",
     "MailMessage",
     "MonitoredVehicle",
     "OfficerEvent",
     "OfficerPost",
     "OversightCase",
+    "PortalReport",
+    "PortalReportEvent",
+    "PortalReportPhoto",
+    "PortalSubscription",
     "Position",
     "PremiseWarning",
     "Reader",
@@ -100,6 +125,7 @@ __all__ = [
     "SceneExamination",
     "SegmentSpeed",
     "SimTruth",
+    "Slot",
     "Station",
     "StepExtension",
     "Terminal",

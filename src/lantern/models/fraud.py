@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lantern.db import Base, UTCDateTime
@@ -110,8 +110,8 @@ class FraudWarning(Base):
 
 class FraudCase(Base):
     """Alerts grouped into a case: the accounts (pseudonyms) of a mule-ring candidate, an
-    investigator, a status and notes. Revealing who is behind a pseudonym is not done here: it
-    goes through the security layer's purpose-bound, audited request to the partner."""
+    investigator, a status, notes, and the outcome and reason of its closing. Revealing who is
+    behind a pseudonym goes through a :class:`FraudRevealRequest` to the partner."""
 
     __tablename__ = "fraud_cases"
 
@@ -125,3 +125,53 @@ class FraudCase(Base):
     flow: Mapped[float] = mapped_column(Float, default=0.0)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last closing (cleared on reopening; every closing and reopening stays in the timeline).
+    outcome: Mapped[str] = mapped_column(String(30), default="")
+    closed_by: Mapped[str] = mapped_column(String(120), default="")
+    close_reason: Mapped[str] = mapped_column(String(1000), default="")
+
+
+class FraudCaseEvent(Base):
+    """One entry of a case's append-only timeline: closed, reopened, reveal requested / decided / answered ..."""
+
+    __tablename__ = "fraud_case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("fraud_cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(String(2000), default="")
+
+
+class FraudRevealRequest(Base):
+    """A purpose-bound request to a partner institution for the identity behind one pseudonym.
+
+    Filed by an investigator on a case, approved or refused by a second person with
+    ``fraud:reveal_approve``, then fetched and answered by the partner over its token. The
+    answer (name and phone number or account-holder reference, nothing else) is stored
+    encrypted (``answer_enc``, AES-256-GCM bound to this column) and shown only to the requester
+    on the case page, each reading audited.
+    """
+
+    __tablename__ = "fraud_reveal_requests"
+    __table_args__ = (Index("ix_fraud_reveal_requests_partner_status", "partner", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("fraud_cases.id", ondelete="CASCADE"), index=True)
+    subject_type: Mapped[str] = mapped_column(String(10))  # account | number
+    subject: Mapped[str] = mapped_column(String(64))  # the pseudonym
+    partner: Mapped[str] = mapped_column(String(120))  # the institution asked (a token's name)
+    purpose_ref: Mapped[str] = mapped_column(String(80))  # case:fraud-<case id>
+    reason: Mapped[str] = mapped_column(String(500))
+    # pending_approval -> approved -> answered | not_held; or refused; or withdrawn (the case closed)
+    status: Mapped[str] = mapped_column(String(20), default="pending_approval")
+    requested_by: Mapped[str] = mapped_column(String(120))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str] = mapped_column(String(120), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_reason: Mapped[str] = mapped_column(String(500), default="")
+    answered_by: Mapped[str] = mapped_column(String(120), default="")
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer_enc: Mapped[str | None] = mapped_column(Text)
+    alert_id: Mapped[int | None] = mapped_column(Integer)

@@ -60,6 +60,9 @@ class CaseStep(Base):
     note: Mapped[str] = mapped_column(String(500), default="")
     # Set when a supervisor closes an obligation as not required (a statutory exception applies).
     waiver: Mapped[str] = mapped_column(String(600), default="")
+    # Set when the case was closed with this obligation still open and the closer said why it
+    # was no longer needed ("who: reason"); the step shows as not needed, never as done.
+    not_needed: Mapped[str] = mapped_column(String(600), default="")
     recorded_by: Mapped[str] = mapped_column(String(120))
 
 
@@ -128,6 +131,8 @@ class EnforcementAction(Base):
     footage_is_evidence: Mapped[bool] = mapped_column(default=False)
     # Footage references are kept at least 6 months; null means kept permanently (evidence).
     footage_retain_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When retention removed the footage reference (reference, hash, duration); the action stays.
+    footage_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     evidence_logged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str] = mapped_column(String(120))
 
@@ -210,8 +215,9 @@ class SceneExamination(Base):
 class Complaint(Base):
     """A complaint about police conduct, from the public portal or from staff.
 
-    The complainant is known to the case file outside Lantern; here only a hash of the access
-    code they were given, so they can follow the public part of the timeline.
+    The complainant is known to the case file outside Lantern; here only a hash of the public
+    tracking code they were given (``access_hash``), so they can follow the public part of the
+    timeline without an account.
     """
 
     __tablename__ = "oversight_complaints"
@@ -228,7 +234,7 @@ class Complaint(Base):
     outcome: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the current stage is due
-    access_hash: Mapped[str] = mapped_column(String(64))
+    access_hash: Mapped[str] = mapped_column(String(64), index=True, unique=True)  # SHA-256 of the tracking code
     created_by: Mapped[str] = mapped_column(String(120))
 
 

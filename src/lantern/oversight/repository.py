@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from lantern.models import (
@@ -64,6 +64,15 @@ def open_obligations(session: Session, case_id: int, kind: str) -> Sequence[Case
     ).all()
 
 
+def open_steps_of(session: Session, case_id: int) -> Sequence[CaseStep]:
+    """A case's obligations not yet done, waived or marked not needed."""
+    return session.scalars(
+        select(CaseStep)
+        .where(CaseStep.case_id == case_id, CaseStep.rule_id != "", CaseStep.done_at.is_(None))
+        .order_by(CaseStep.due_at, CaseStep.id)
+    ).all()
+
+
 def all_open_obligations(session: Session) -> Sequence[tuple[CaseStep, OversightCase]]:
     rows = session.execute(
         select(CaseStep, OversightCase)
@@ -104,6 +113,25 @@ def enforcement(session: Session, action_id: int) -> EnforcementAction | None:
 def enforcement_since(session: Session, since: datetime) -> Sequence[EnforcementAction]:
     return session.scalars(
         select(EnforcementAction).where(EnforcementAction.at >= since).order_by(EnforcementAction.id)
+    ).all()
+
+
+def footage_to_purge(session: Session, before: datetime, now: datetime) -> Sequence[EnforcementAction]:
+    """Actions before ``before`` whose footage reference may go: past its own retain-until and not evidence.
+
+    Evidence is footage marked so when linked, or whose SHA-256 is that of a digital evidence item.
+    """
+    evidence_hashes = select(EvidenceItem.sha256).where(EvidenceItem.sha256 != "")
+    return session.scalars(
+        select(EnforcementAction)
+        .where(
+            EnforcementAction.footage_ref != "",
+            EnforcementAction.at < before,
+            EnforcementAction.footage_is_evidence.is_(False),
+            or_(EnforcementAction.footage_retain_until.is_(None), EnforcementAction.footage_retain_until <= now),
+            EnforcementAction.footage_sha256.not_in(evidence_hashes),
+        )
+        .order_by(EnforcementAction.id)
     ).all()
 
 
@@ -172,6 +200,10 @@ def complaint(session: Session, complaint_id: int) -> Complaint | None:
 
 def complaint_by_number(session: Session, number: str) -> Complaint | None:
     return session.scalars(select(Complaint).where(Complaint.number == number)).one_or_none()
+
+
+def complaint_by_access_hash(session: Session, access_hash: str) -> Complaint | None:
+    return session.scalars(select(Complaint).where(Complaint.access_hash == access_hash)).one_or_none()
 
 
 def complaint_events(session: Session, complaint_id: int, public_only: bool = False) -> Sequence[ComplaintEvent]:

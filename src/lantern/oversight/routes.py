@@ -31,6 +31,7 @@ from lantern.oversight.schemas import (
     FlagRead,
     FootageIn,
     NoteIn,
+    PublicTimeline,
     ReviewIn,
     SceneCreate,
     SceneRead,
@@ -39,7 +40,7 @@ from lantern.oversight.schemas import (
     WaiverIn,
 )
 from lantern.security.policy import Principal
-from lantern.web.auth import require
+from lantern.web.auth import public, require
 from lantern.web.deps import SessionDep
 
 router = APIRouter(prefix="/api", tags=["oversight"])
@@ -50,6 +51,7 @@ Reviewer = Annotated[Principal, require("oversight:eis_review")]
 Auditor = Annotated[Principal, require("audit:read")]
 ComplaintManager = Annotated[Principal, require(complaint_service.MANAGE)]
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+TrackingCode = Annotated[str, Path(min_length=1, max_length=40)]
 
 
 @router.post("/cases", status_code=status.HTTP_201_CREATED)
@@ -154,9 +156,18 @@ def audit_review(
 
 @router.post("/complaints", status_code=status.HTTP_201_CREATED)
 def receive_complaint(session: SessionDep, principal: Writer, complaint_in: ComplaintCreate) -> dict[str, Any]:
-    """Take a complaint; the answer holds the access code to give the complainant (shown once)."""
+    """Take a complaint; the answer holds the tracking code to give the complainant (shown once)."""
     got = complaint_service.receive(session, principal, complaint_in)
-    return {"complaint": ComplaintRead.model_validate(got.complaint), "access_code": got.access_code}
+    return {"complaint": ComplaintRead.model_validate(got.complaint), "tracking_code": got.tracking_code}
+
+
+@router.get("/public/complaints/{tracking_code}", dependencies=[public()])
+def public_complaint(session: SessionDep, tracking_code: TrackingCode) -> PublicTimeline:
+    """No sign-in: a complaint's status, dates, public timeline and, once decided, finding and outcome.
+
+    Answers carry ``Cache-Control: no-store`` like every dynamic response (the code is the only key).
+    """
+    return complaint_service.public_timeline(session, tracking_code)
 
 
 @router.post("/complaints/{complaint_id}/assign")

@@ -21,10 +21,19 @@ class CaseCreate(BaseModel):
     supervisor: str = Field(default="", max_length=120)
 
 
+class NotNeeded(BaseModel):
+    """An open step the closer of a case says is no longer needed, and why."""
+
+    step_id: int = Field(ge=1, le=2**31 - 1)
+    reason: str = Field(min_length=10, max_length=500)
+
+
 class StepRecord(BaseModel):
     kind: str = Field(pattern=r"^[a-z_]{2,60}$")
     at: AwareDatetime
     note: str = Field(default="", max_length=500)
+    # Only with kind "closed": every step still open, each with the reason it is not needed.
+    not_needed: list[NotNeeded] = Field(default_factory=list, max_length=200)
 
 
 class ExtensionIn(BaseModel):
@@ -49,6 +58,7 @@ class StepRead(BaseModel):
     status: str
     extensions: list[str]
     waiver: str = ""
+    not_needed: str = ""
 
 
 class EvidenceCreate(BaseModel):
@@ -145,6 +155,7 @@ class EnforcementRead(BaseModel):
     footage_duration_s: float | None
     footage_is_evidence: bool
     footage_retain_until: datetime | None
+    footage_purged_at: datetime | None = None
     evidence_logged_at: datetime | None
 
 
@@ -213,11 +224,25 @@ class TimelineEntry(BaseModel):
 
 
 class PublicTimeline(BaseModel):
+    """What a complainant sees with their tracking code."""
+
     number: str
-    status: str
-    due_at: datetime
-    finding: str
+    status: str  # received | assigned | investigating | closed
+    received_at: datetime
+    due_at: datetime | None  # when the current stage is due; none once decided
+    decided_at: datetime | None
+    finding: str  # once decided: sustained | not_sustained | unfounded | exonerated
+    outcome: str  # once decided
     entries: list[TimelineEntry]
+
+
+class PublicComplaintIn(BaseModel):
+    """A complaint as the public portal files it: what happened, nothing about the complainant."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    category: Literal["conduct", "use_of_force", "discrimination", "service", "procedure", "other"]
+    summary: str = Field(min_length=10, max_length=10_000)
 
 
 class ComplaintRead(BaseModel):

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from lantern.alerts import service as alert_service
 from lantern.alerts.service import AlertIn
 from lantern.errors import Conflict, NotFound, ValidationFailed
-from lantern.kit.time import ensure_utc
+from lantern.kit.time import ensure_utc, to_local
+from lantern.mail import service as mail_service
 from lantern.models import (
     CaseStep,
     OfficerEvent,
@@ -111,6 +112,10 @@ def record_step(session: Session, principal: Principal, case_id: int, step_in: S
     if at > context.now(session) + timedelta(minutes=5):
         raise ValidationFailed(f"step time {at.isoformat()} is in the future")
     jurisdiction = _jurisdiction(session, case)
+    if step_in.kind == "closed":
+        _settle_open_steps(session, principal, case, step_in, at)
+    elif step_in.not_needed:
+        raise ValidationFailed("`not_needed` is only for closing a case (kind `closed`)")
     for obligation in repository.open_obligations(session, case.id, step_in.kind):
         obligation.done_at = at
     event = repository.add(
@@ -144,6 +149,42 @@ def record_step(session: Session, principal: Principal, case_id: int, step_in: S
         case.status, case.closed_at = "closed", at
     audit(session, principal, "alter", "case", case.number, details={"step": step_in.kind})
     return event
+
+
+def _settle_open_steps(
+    session: Session, principal: Principal, case: OversightCase, step_in: StepRecord, at: datetime
+) -> None:
+    """A case closes only when no step is left open, or the closer says why each is no longer needed."""
+    still_open = [s for s in repository.open_steps_of(session, case.id) if s.kind != "closed"]
+    reasons = {n.step_id: n.reason.strip() for n in step_in.not_needed}
+    strangers = sorted(set(reasons) - {s.id for s in still_open})
+    if strangers:
+        raise ValidationFailed(
+            f"`not_needed` names step(s) {', '.join(f'#{i}' for i in strangers)}, which are not open steps of "
+            f"case {case.number}"
+        )
+    unresolved = [s for s in still_open if s.id not in reasons]
+    if unresolved:
+        listed = "; ".join(
+            f"#{s.id} {s.kind.replace('_', ' ')}" + (f" (due {s.due_at.isoformat()})" if s.due_at else "")
+            for s in unresolved
+        )
+        raise Conflict(
+            f"case {case.number} still has {len(unresolved)} open step(s): {listed}. Record them first, or list "
+            "each under `not_needed` with the reason it is no longer needed",
+            details={
+                "open_steps": [
+                    {"id": s.id, "kind": s.kind, "due_at": s.due_at.isoformat() if s.due_at else None}
+                    for s in unresolved
+                ]
+            },
+        )
+    for step in still_open:
+        step.done_at = at
+        step.not_needed = f"{principal.name}: {reasons[step.id]}"[:600]
+    if still_open:
+        details = {"not_needed": [s.id for s in still_open]}
+        audit(session, principal, "alter", "case", case.number, details=details)
 
 
 def _rule_of(session: Session, case: OversightCase, step: CaseStep) -> tuple[Jurisdiction, Rule]:
@@ -228,7 +269,9 @@ def list_steps(session: Session, principal: Principal, case_id: int) -> list[Ste
     for step in steps:
         rule = jurisdiction.rule(step.rule_id) if step.rule_id else None
         state = "recorded"
-        if step.waiver:
+        if step.not_needed:
+            state = "not_needed"
+        elif step.waiver:
             state = "waived"
         elif rule is not None and step.due_at is not None:
             state = deadlines.status(rule, step.started_at, step.due_at, now, step.done_at)
@@ -246,6 +289,7 @@ def list_steps(session: Session, principal: Principal, case_id: int) -> list[Ste
                 status=state,
                 extensions=[f"{e.kind} by {e.approver}: {e.reason}" for e in extensions[step.id]],
                 waiver=step.waiver,
+                not_needed=step.not_needed,
             )
         )
     return found
@@ -305,6 +349,31 @@ class DeadlineRun:
     new_officer_events: int
 
 
+def _mail_deadline(session: Session, row: dict[str, object], overdue: bool, due: datetime, now: datetime) -> None:
+    """E-mail the responsible officer and the supervisor when a step turns yellow or red.
+
+    Sent once per step and colour, with the alert (which is deduplicated the same way). Work
+    addresses are ``<officer>@<LANTERN_STAFF_EMAIL_DOMAIN>``; with no domain set, reminders
+    are in-app only.
+    """
+    domain = str(context.setting(session, "staff_email_domain", "") or "")
+    if not domain:
+        return
+    kind = str(row["kind"]).replace("_", " ")
+    zone = str(context.setting(session, "city_timezone", "UTC"))
+    local_due = to_local(due, zone).strftime("%Y-%m-%d %H:%M")
+    subject = f"Case {row['number']}: {kind} {'is overdue' if overdue else 'is due soon'} ({local_due})"
+    body = (
+        f"Case {row['number']}, step: {kind}\n"
+        f"Due: {local_due} ({zone}) under rule {row['rule_id']}\n"
+        f"Status: {'OVERDUE' if overdue else 'due soon'}\n\n"
+        "Record the step, or ask for an extension with an approver and a reason, in Lantern under Oversight.\n"
+    )
+    recipients = {str(row["responsible_officer"]), str(row["supervisor"] or "")} - {""}
+    for officer in sorted(recipients):
+        mail_service.queue(session, f"{officer}@{domain}", subject, body, topic=f"case-step:{row['step_id']}", now=now)
+
+
 def recompute_deadlines(session: Session, principal: Principal) -> DeadlineRun:
     """Recompute every open step's status; alert the responsible officer (the supervisor sees the queue).
 
@@ -358,6 +427,8 @@ def recompute_deadlines(session: Session, principal: Principal) -> DeadlineRun:
             ),
         )
         new_alerts += created
+        if created:
+            _mail_deadline(session, r, overdue, due, now)
         ref = f"step:{r['step_id']}"
         if overdue and ref not in counted:
             repository.add(

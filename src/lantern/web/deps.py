@@ -13,13 +13,20 @@ from lantern.config import Settings
 from lantern.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_settings(request: Request) -> Settings:
-    return get_runtime(request).settings
+# These two are ``async`` on purpose: FastAPI runs a plain ``def`` dependency in its thread
+# pool, and two needless thread hops per request cost more than the page itself under load
+# (100 concurrent clients on /portal: 109 -> see docs/benchmarks.md).
+async def get_runtime(request: Request) -> Runtime:
+    return runtime_of(request)
+
+
+async def get_settings(request: Request) -> Settings:
+    return runtime_of(request).settings
 
 
 # Requests that use the database at once. Sync handlers run in a pool of 40 threads; if more
@@ -36,7 +43,7 @@ async def db_slot(request: Request) -> AsyncIterator[None]:
     slots: asyncio.Semaphore | None = getattr(state, "db_slots", None)
     if slots is None:
         slots = state.db_slots = asyncio.Semaphore(
-            SQLITE_SLOTS if get_runtime(request).settings.is_sqlite else POSTGRES_SLOTS
+            SQLITE_SLOTS if runtime_of(request).settings.is_sqlite else POSTGRES_SLOTS
         )
     async with slots:
         yield
@@ -44,7 +51,7 @@ async def db_slot(request: Request) -> AsyncIterator[None]:
 
 def get_session(request: Request, _slot: Annotated[None, Depends(db_slot, scope="function")]) -> Iterator[Session]:
     """One transaction per request, committed at the edge before the response is sent."""
-    session = get_runtime(request).sessions()
+    session = runtime_of(request).sessions()
     try:
         yield session
         session.commit()

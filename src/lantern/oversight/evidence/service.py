@@ -153,8 +153,25 @@ def attach_footage(session: Session, principal: Principal, action_id: int, foota
     action.footage_is_evidence = footage_in.is_evidence
     days = max(oversight_settings(session).retain_days, 183)
     action.footage_retain_until = None if footage_in.is_evidence else action.at + timedelta(days=days)
+    action.footage_purged_at = None
     session.flush()
     return action
+
+
+def purge_footage_references(session: Session, before: datetime) -> int:
+    """Retention: forget footage references of actions before ``before`` that are not evidence.
+
+    Only the reference (reference, SHA-256, duration) goes; the enforcement action stays, marked
+    with when its reference was purged. A reference is never purged before its own retain-until
+    time, and never when it is evidence: marked so, or with the SHA-256 of a digital evidence item.
+    """
+    now = context.now(session)
+    actions = repository.footage_to_purge(session, before, now)
+    for action in actions:
+        action.footage_ref, action.footage_sha256, action.footage_duration_s = "", "", None
+        action.footage_retain_until, action.footage_purged_at = None, now
+    session.flush()
+    return len(actions)
 
 
 def log_evidence(session: Session, principal: Principal, action_id: int) -> EnforcementAction:
@@ -188,7 +205,9 @@ def check_completeness(session: Session, principal: Principal, lookback_days: in
             "kind": [a.kind for a in actions],
             "at": [a.at for a in actions],
             "has_footage": [
-                bool(a.footage_ref and a.footage_sha256 and (a.footage_duration_s or 0) > 0) for a in actions
+                a.footage_purged_at is not None  # it had footage until retention removed the reference
+                or bool(a.footage_ref and a.footage_sha256 and (a.footage_duration_s or 0) > 0)
+                for a in actions
             ],
             "evidence_logged_at": [a.evidence_logged_at for a in actions],
         },

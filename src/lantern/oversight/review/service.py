@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from lantern.audit import service as audit_service
 from lantern.errors import ValidationFailed
+from lantern.fraud.cases import service as fraud_case_service
 from lantern.kit.time import ensure_utc
 from lantern.oversight import repository
 from lantern.oversight.analytics import audit_findings
@@ -79,7 +80,9 @@ def review(session: Session, principal: Principal, since: datetime, until: datet
     if until <= since:
         raise ValidationFailed("the review period must end after it starts")
     frame = entries_frame(session, since, until)
-    found = audit_findings(frame, repository.linked_refs(session), oversight_settings(session).audit_review)
+    # Anti-fraud cases count as cases: identity-reveal answers are read under case:fraud-<id>.
+    linked = [*repository.linked_refs(session), *fraud_case_service.case_refs(session)]
+    found = audit_findings(frame, linked, oversight_settings(session).audit_review)
     audit(
         session,
         principal,

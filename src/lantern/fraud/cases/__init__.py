@@ -1,0 +1,1 @@
+"""Anti-fraud case lifecycle: closing and reopening, and the case's timeline."""

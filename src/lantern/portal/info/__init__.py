@@ -1,0 +1,1 @@
+"""Public information on the portal: traffic and safety alerts, fraud advice, complaints about officers."""

@@ -1,0 +1,1 @@
+"""Residents' reports and the Open311 GeoReport v2 API."""
