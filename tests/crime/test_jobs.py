@@ -79,7 +79,8 @@ def test_the_weekly_job_queues_a_surge_once_however_often_it_runs(session, setti
     assert surge[0].data["observed"] >= 25
 
 
-def test_the_job_is_scheduled_weekly_inside_lantern_serve():
+def test_the_job_is_scheduled_daily_inside_lantern_serve():
+    """Daily: a finished week is looked at within a day of its end, not up to a week later."""
     jobs = {job.name: job for job in default_jobs()}
-    assert jobs["crime-trend-alerts"].every == timedelta(days=7)
+    assert jobs["crime-trend-alerts"].every == timedelta(days=1)
     assert jobs["crime-trend-alerts"].run is trend_alerts_job

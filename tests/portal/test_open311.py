@@ -266,3 +266,21 @@ def test_fraud_report_text_is_not_published(client, api_key):
     request_id = created.json()[0]["service_request_id"]
     shown = client.get(f"{BASE}/requests/{request_id}.json").json()[0]
     assert shown["description"] is None and "138-0000" not in client.get(f"{BASE}/requests.json").text
+
+
+def test_the_request_list_is_never_stale_after_a_change(client, session, clock):
+    """The serialised list is reused between readers, but a new or changed request shows at once."""
+    first = _file(session)
+    before = client.get(f"{BASE}/requests.json").json()
+    assert client.get(f"{BASE}/requests.json").json() == before  # the same answer, from the cache
+    assert [r["status"] for r in before if r["service_request_id"] == str(first)] == ["open"]
+
+    clock.advance(seconds=5)
+    triage = principal_for("dispatcher")
+    report_service.change_status(session, triage, first, "resolved", "The music has stopped; thank you.")
+    after = {r["service_request_id"]: r for r in client.get(f"{BASE}/requests.json").json()}
+    assert after[str(first)]["status"] == "closed"
+    assert after[str(first)]["status_notes"] == "The music has stopped; thank you."
+
+    second = _file(session)
+    assert str(second) in {r["service_request_id"] for r in client.get(f"{BASE}/requests.json").json()}

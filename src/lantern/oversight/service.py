@@ -21,7 +21,7 @@ from lantern.models import (
     StepExtension,
 )
 from lantern.oversight import deadlines, repository
-from lantern.oversight.analytics import deadline_frame
+from lantern.oversight.analytics import UTC_DT, deadline_frame
 from lantern.oversight.rules import Jurisdiction, Rule, RuleTable, default_rule_table
 from lantern.oversight.schemas import (
     CaseCreate,
@@ -36,6 +36,7 @@ from lantern.security.access import Purpose, audit, guard
 from lantern.security.policy import Principal
 
 SOURCE = "oversight"
+ALERT_KEY = "oversight:deadline:"  # + "<step id>:<yellow|red>", one alert per step and colour
 
 
 def rule_table(session: Session) -> RuleTable:
@@ -381,35 +382,26 @@ def recompute_deadlines(session: Session, principal: Principal) -> DeadlineRun:
     counts once towards the officer's ``overdue_step`` indicator.
     """
     guard(principal, "case:extend", "case")
-    rows = repository.open_obligation_rows(session)
-    if not rows:
+    steps = repository.open_obligation_frame(session, ALERT_KEY, "overdue_step")
+    if steps.is_empty():
         return DeadlineRun(0, 0, 0, 0, 0)
-    frame = pl.DataFrame(
-        {
-            "step_id": [r["step_id"] for r in rows],
-            "rule_id": [r["rule_id"] for r in rows],
-            "started_at": [r["started_at"] for r in rows],
-            "done_at": [None] * len(rows),
-            "period": [r["period"] for r in rows],
-        },
-        schema={
-            "step_id": pl.Int64,
-            "rule_id": pl.String,
-            "started_at": pl.Datetime("us", "UTC"),
-            "done_at": pl.Datetime("us", "UTC"),
-            "period": pl.Float64,
-        },
-    )
     now = context.now(session)
-    status = dict(zip(*deadline_frame(frame, rule_table(session), now).select("step_id", "status"), strict=True))
-    urgent = [r for r in rows if status[r["step_id"]] in (deadlines.YELLOW, deadlines.RED)]
-    red_refs = [f"step:{r['step_id']}" for r in urgent if status[r["step_id"]] == deadlines.RED]
-    counted = repository.existing_event_refs(session, "overdue_step", red_refs)
-    new_alerts = new_events = 0
-    for r in urgent:
-        state = status[r["step_id"]]
+    due = deadline_frame(
+        steps.select("step_id", "rule_id", "started_at", pl.lit(None, UTC_DT).alias("done_at"), "period"),
+        rule_table(session),
+        now,
+    )
+    steps = steps.join(due.select("step_id", "status"), on="step_id").sort("step_id")
+    yellow, red = pl.col("status") == deadlines.YELLOW, pl.col("status") == deadlines.RED
+    # Only steps without their colour's alert yet go through raise_alert (which checks again):
+    # on a steady day that is a handful, not every overdue step of the city.
+    to_alert = steps.filter((yellow & ~pl.col("alerted_yellow")) | (red & ~pl.col("alerted_red")))
+    details = repository.obligation_details(session, to_alert["step_id"].to_list())
+    new_alerts = 0
+    for step_id, state in to_alert.select("step_id", "status").iter_rows():
+        r = details[step_id]
         overdue = state == deadlines.RED
-        due: datetime = r["due_at"]
+        due_at: datetime = r["due_at"]
         _, created = alert_service.raise_alert(
             session,
             AlertIn(
@@ -419,21 +411,26 @@ def recompute_deadlines(session: Session, principal: Principal) -> DeadlineRun:
                 subject_type="case",
                 subject_id=str(r["case_id"]),
                 title=f"case {r['number']}: {str(r['kind']).replace('_', ' ')} {'overdue' if overdue else 'due soon'}",
-                detail=f"due {due.isoformat()} under rule {r['rule_id']}",
-                dedupe_key=f"oversight:deadline:{r['step_id']}:{state}",
-                data={"step_id": r["step_id"], "rule_id": r["rule_id"], "supervisor": r["supervisor"]},
-                due_at=due,
+                detail=f"due {due_at.isoformat()} under rule {r['rule_id']}",
+                dedupe_key=f"{ALERT_KEY}{step_id}:{state}",
+                data={"step_id": step_id, "rule_id": r["rule_id"], "supervisor": r["supervisor"]},
+                due_at=due_at,
                 assignee=str(r["responsible_officer"]),
             ),
         )
         new_alerts += created
         if created:
-            _mail_deadline(session, r, overdue, due, now)
-        ref = f"step:{r['step_id']}"
-        if overdue and ref not in counted:
-            repository.add(
-                session, OfficerEvent(officer=r["responsible_officer"], indicator="overdue_step", at=now, ref=ref)
-            )
-            new_events += 1
-    values = list(status.values())
-    return DeadlineRun(len(rows), values.count(deadlines.YELLOW), values.count(deadlines.RED), new_alerts, new_events)
+            _mail_deadline(session, r, overdue, due_at, now)
+    uncounted = steps.filter(red & ~pl.col("counted")).select("responsible_officer", "step_id")
+    repository.add_all(
+        session,
+        [
+            OfficerEvent(officer=officer, indicator="overdue_step", at=now, ref=f"step:{step_id}")
+            for officer, step_id in uncounted.iter_rows()
+        ],
+    )
+    counts = steps["status"].value_counts()
+    found = dict(zip(counts["status"].to_list(), counts["count"].to_list(), strict=True))
+    return DeadlineRun(
+        steps.height, found.get(deadlines.YELLOW, 0), found.get(deadlines.RED, 0), new_alerts, uncounted.height
+    )

@@ -61,22 +61,11 @@ def record_event(session: Session, principal: Principal, officer: str, indicator
 
 def _comparison(session: Session, as_of: datetime) -> pl.DataFrame:
     settings = oversight_settings(session)
-    posts = repository.posts(session)
     longest = max((t.window_days for t in settings.indicators), default=1)
-    events = repository.officer_events_since(session, as_of - timedelta(days=longest))
-    roster = pl.DataFrame(
-        {"officer": [p.officer for p in posts], "unit": [p.unit for p in posts], "shift": [p.shift for p in posts]},
-        schema={"officer": pl.String, "unit": pl.String, "shift": pl.String},
-    )
-    frame = pl.DataFrame(
-        {
-            "officer": [e.officer for e in events],
-            "indicator": [e.indicator for e in events],
-            "at": [e.at for e in events],
-        },
-        schema={"officer": pl.String, "indicator": pl.String, "at": pl.Datetime("us", "UTC")},
-    )
-    return peer_comparison(indicator_counts(frame, roster, settings.indicators, as_of), settings.indicators)
+    # Plain tuples into Polars: 600,000 events as ORM objects took ~17 s on SQLite, as tuples ~1 s.
+    roster = repository.posts_frame(session)
+    events = repository.officer_event_frame(session, as_of - timedelta(days=longest))
+    return peer_comparison(indicator_counts(events, roster, settings.indicators, as_of), settings.indicators)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,14 @@ def search(
     return session.scalars(query.order_by(PortalReport.requested_at.desc(), PortalReport.id.desc()).limit(limit)).all()
 
 
+def version(session: Session) -> tuple[object, ...]:
+    """(count, newest id, newest update) of all reports: one aggregate query."""
+    row = session.execute(
+        select(func.count(PortalReport.id), func.max(PortalReport.id), func.max(PortalReport.updated_at))
+    ).one()
+    return tuple(row)
+
+
 def events(session: Session, report_id: int) -> Sequence[PortalReportEvent]:
     query = select(PortalReportEvent).where(PortalReportEvent.report_id == report_id)
     return session.scalars(query.order_by(PortalReportEvent.at, PortalReportEvent.id)).all()

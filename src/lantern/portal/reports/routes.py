@@ -21,6 +21,7 @@ from starlette.datastructures import FormData, UploadFile
 from lantern.errors import DomainError, NotFound
 from lantern.portal.reports import open311
 from lantern.portal.reports import service as report_service
+from lantern.portal.reports.feedcache import FeedCache
 from lantern.portal.reports.schemas import ReportIn, RequestQuery
 from lantern.portal.web import language
 from lantern.security import service as security_service
@@ -259,17 +260,33 @@ def _query(request: Request, zone: ZoneInfo) -> RequestQuery:
     return RequestQuery(service_codes=codes, statuses=statuses, since=since, until=until)
 
 
+def _feed_cache(request: Request) -> FeedCache:
+    cache: FeedCache | None = getattr(request.app.state, "open311_feed", None)
+    if cache is None:
+        cache = request.app.state.open311_feed = FeedCache()
+    return cache
+
+
 @router.get("/requests.{fmt}", dependencies=PUBLIC)
 def requests(request: Request, session: SessionDep, settings: SettingsDep, fmt: str) -> Response:
     """Requests newest first: by service_request_id, else by service_code, status, start_date, end_date."""
     zone = _zone(settings)
     try:
         fmt = _format(fmt)
-        found = report_service.search(session, _query(request, zone))
+        query = _query(request, zone)
     except Open311Error as exc:
         return _errors(fmt, exc)
     lang = language(request).code
-    return _reply(fmt, [_request_item(r, lang, zone) for r in found], "service_requests", "request")
+    minute = report_service.now(session).replace(second=0, microsecond=0)
+    key = (fmt, lang, str(query), minute, report_service.feed_version(session))
+    cache = _feed_cache(request)
+    body = cache.get(key)
+    if body is None:
+        found = report_service.search(session, query, now=minute)
+        answer = _reply(fmt, [_request_item(r, lang, zone) for r in found], "service_requests", "request")
+        body = bytes(answer.body)
+        cache.put(key, body)
+    return Response(body, media_type=open311.FORMATS[fmt])
 
 
 @router.get("/requests/{request_id}.{fmt}", dependencies=PUBLIC)

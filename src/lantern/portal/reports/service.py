@@ -349,13 +349,23 @@ def by_code_or_raise(session: Session, typed: str) -> PortalReport:
     return report
 
 
-def search(session: Session, query: RequestQuery) -> list[PortalReport]:
+def now(session: Session) -> datetime:
+    """The session's clock (the routes key their feed cache by the minute)."""
+    return context.now(session)
+
+
+def feed_version(session: Session) -> tuple[object, ...]:
+    """Changes whenever a report is added or changed (every change moves ``updated_at``)."""
+    return repository.version(session)
+
+
+def search(session: Session, query: RequestQuery, now: datetime | None = None) -> list[PortalReport]:
     """Open311 ``GET /requests``: by ids, else by filters within the last 90 days by default; at most 1000."""
     if query.ids is not None:
         return list(repository.search(session, ids=query.ids, limit=MAX_RESULTS))
     since, until = query.since, query.until
     if since is None and until is None:
-        since = context.now(session) - DEFAULT_WINDOW
+        since = (now or context.now(session)) - DEFAULT_WINDOW
     statuses = None
     if query.statuses:
         statuses = [s for s in STATUSES if open_or_closed(s) in query.statuses]
