@@ -26,6 +26,7 @@ from lantern.monitor import runner as monitor_runner
 from lantern.oversight import jobs as oversight_jobs
 from lantern.portal.appointments import service as appointment_service
 from lantern.portal.lostfound import service as lostfound_service
+from lantern.portal.reports import service as report_service
 from lantern.runtime import Runtime
 from lantern.security import service as security_service
 from lantern.security.policy import Principal
@@ -70,6 +71,12 @@ def _mail_delivery(runtime: Runtime) -> str:
             session, config, runtime.clock.now(), max_attempts=runtime.settings.mail_max_attempts
         )
     return done.summary()
+
+
+def _portal_report_sync(runtime: Runtime) -> str:
+    with transaction(runtime.sessions) as session:
+        count = report_service.sync_linked(session)
+    return f"{count} residents' reports resolved with their incident or task"
 
 
 def _appointment_no_shows(runtime: Runtime) -> str:
@@ -145,6 +152,7 @@ def default_jobs(demo_live: bool = False) -> list[Job]:
         Job("oversight-completeness", timedelta(minutes=30), oversight_jobs.completeness_job),
         Job("oversight-flags", timedelta(hours=24), oversight_jobs.flags_job),
         Job("mail-delivery", timedelta(seconds=30), _mail_delivery, quiet=True),
+        Job("portal-report-sync", timedelta(minutes=1), _portal_report_sync, quiet=True),
         Job("appointment-no-shows", timedelta(minutes=5), _appointment_no_shows),
         Job("appointment-reminders", timedelta(minutes=10), _appointment_reminders),
         Job("lostfound-unclaimed", timedelta(hours=6), _lostfound_unclaimed),

@@ -10,7 +10,9 @@ from alembic.migration import MigrationContext
 from PIL import Image, PngImagePlugin
 from sqlalchemy import select
 
+from lantern.alerts import service as alert_service
 from lantern.db import Base
+from lantern.dispatch import service as dispatch_service
 from lantern.errors import Conflict, Forbidden, NotFound
 from lantern.mail import service as mail_service
 from lantern.models import Alert, AuditEntry, Incident, IncidentEvent, PortalSubscription
@@ -258,3 +260,28 @@ def test_reading_subscriber_addresses_needs_a_purpose_and_is_audited(session):
         select(AuditEntry).where(AuditEntry.actor == "disp-1", AuditEntry.object_type == "portal_report")
     ).one()
     assert entry.action == "consult" and entry.purpose_ref == f"request:{report.id}"
+
+
+def test_closing_the_incident_or_resolving_the_task_resolves_the_report_once(session):
+    subscribed = noise(email="resident@example.org", language="en")
+    by_incident = report_service.create(session, ANON, subscribed).report
+    by_task = report_service.create(session, ANON, noise()).report
+    untouched = report_service.create(session, ANON, noise()).report
+    dispatcher, supervisor = principal_for("dispatcher"), principal_for("supervisor")
+    incident = report_service.to_incident(session, dispatcher, by_incident.id)
+    alert_id = report_service.to_task(session, supervisor, by_task.id)
+    assert report_service.sync_linked(session) == 0, "nothing finished yet"
+
+    dispatch_service.close_incident(session, dispatcher, incident.id, "Music turned down after a visit.")
+    alert_service.resolve(session, supervisor, alert_id, "Light repaired.")
+    assert report_service.sync_linked(session) == 2
+    assert report_service.sync_linked(session) == 0, "the job runs every minute: once is enough"
+
+    assert (by_incident.status, by_task.status, untouched.status) == ("resolved", "resolved", "received")
+    assert report_service.open_or_closed(by_incident.status) == "closed"
+    last = report_service.timeline(session, by_incident)[-1]
+    assert report_service.public_note(last) == "The officers have dealt with it and closed the incident."
+    [mail] = [
+        m for m in mail_service.messages_about(session, f"portal-report:{by_incident.id}") if "Resolved" in m.body
+    ]
+    assert mail.to_address == "resident@example.org"

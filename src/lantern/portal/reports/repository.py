@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session
 
-from lantern.models import PortalReport, PortalReportEvent, PortalReportPhoto, PortalSubscription
+from lantern.models import Alert, Incident, PortalReport, PortalReportEvent, PortalReportPhoto, PortalSubscription
+
+CLOSED_STATUSES = ("resolved", "rejected", "duplicate")  # the service's CLOSED
 
 T = TypeVar("T")
 
@@ -60,6 +62,29 @@ def version(session: Session) -> tuple[object, ...]:
         select(func.count(PortalReport.id), func.max(PortalReport.id), func.max(PortalReport.updated_at))
     ).one()
     return tuple(row)
+
+
+def linked_and_finished(session: Session) -> Sequence[tuple[PortalReport, str]]:
+    """Open reports whose incident was closed or whose task was resolved, with which ("incident"/"task").
+
+    Reads the incident's and the alert's status directly: a status is all it needs, and the
+    incidents and alerts services offer no principal-free read for a scheduled job.
+    """
+    incident_closed = (
+        select(PortalReport, literal("incident"))
+        .join(Incident, Incident.id == PortalReport.incident_id)
+        .where(PortalReport.status.not_in(CLOSED_STATUSES), Incident.status == "closed")
+    )
+    task_resolved = (
+        select(PortalReport, literal("task"))
+        .join(Alert, Alert.id == PortalReport.alert_id)
+        .where(PortalReport.status.not_in(CLOSED_STATUSES), Alert.status == "resolved")
+    )
+    found: dict[int, tuple[PortalReport, str]] = {}
+    for query in (incident_closed, task_resolved):
+        for report, kind in session.execute(query).all():
+            found.setdefault(report.id, (report, kind))
+    return [found[k] for k in sorted(found)]
 
 
 def events(session: Session, report_id: int) -> Sequence[PortalReportEvent]:

@@ -63,6 +63,8 @@ EVENT_TEXTS = {
     "filed": _("Report received."),
     "incident": _("Passed to police officers."),
     "task": _("Passed to the team responsible."),
+    "incident_closed": _("The officers have dealt with it and closed the incident."),
+    "task_resolved": _("The team responsible has dealt with it."),
     "duplicate": _("The same problem was already reported; we follow it up there."),
 }
 
@@ -588,6 +590,23 @@ def mark_duplicate(
     event = _event(session, report, "duplicate", note, principal.name, {"of": original.id})
     _notify(session, report, event)
     return report
+
+
+def sync_linked(session: Session) -> int:
+    """Resolve open reports whose incident was closed or whose task was resolved; returns how many.
+
+    Idempotent (a resolved report is not looked at again); the resident sees the new status and
+    subscribers are e-mailed, as for a status set by staff. Staff may still reopen it.
+    """
+    count = 0
+    for report, kind in repository.linked_and_finished(session):
+        report.status = "resolved"
+        report.status_notes = ""
+        report.updated_at = context.now(session)
+        event = _event(session, report, "incident_closed" if kind == "incident" else "task_resolved", "", "lantern")
+        _notify(session, report, event)
+        count += 1
+    return count
 
 
 def _started(session: Session, report: PortalReport) -> None:
