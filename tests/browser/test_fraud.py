@@ -1,11 +1,13 @@
 """An investigator opens an anti-fraud alert, sees the account's network, and opens a case from it;
 asks a partner who holds a mule account, a supervisor approves, the partner answers over its
 token, and the investigator reads the identity on the case page and closes the case. The demo
-shows mule-ring candidates and a victim warning out of the box."""
+shows mule-ring candidates and a victim warning out of the box; the investigator works a victim
+warning against its countdown and records that the payer was warned."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Browser, Page, expect
@@ -64,6 +66,30 @@ def test_the_demo_shows_mule_ring_candidates_and_a_victim_warning(page: Page, li
     expect(rings.first.get_by_role("link", name="alert #")).to_be_visible()
     assert rings.count() >= 3
     expect(page.locator("#fraud-alerts")).to_contain_text("Warn a likely scam victim now")
+
+
+def test_an_investigator_works_a_demo_victim_warning_against_its_countdown(page: Page, live) -> None:
+    sign_in_as(page, live, "investigator")
+    page.goto(f"{live.base_url}/fraud")
+    page.locator(".fraud-nav").get_by_role("link", name="Victim warnings").click()
+    expect(page.get_by_role("heading", name="Victim warnings", exact=True)).to_be_visible()
+    card = page.locator("#open-warnings article").first
+    warning_id = card.get_attribute("data-warning")
+    countdown = card.get_by_role("timer")
+    expect(countdown).to_have_text(re.compile(r"^(\d+ min )?\d+ s left$|^Overdue by "))
+    shown = countdown.inner_text()
+    expect(countdown).not_to_have_text(shown, timeout=3_000)  # the script ticks it every second
+    expect(card).to_contain_text("flagged number")
+    expect(card).to_contain_text("demo-bank")
+
+    card.get_by_label("payer warned").check()
+    card.get_by_label("Note").fill("payer confirmed the caller posed as the bank; did not pay again")
+    card.get_by_role("button", name="Record outcome").click()
+    expect(page.locator(f"#warning-{warning_id}")).to_have_count(0)
+    row = page.locator(f"#recorded-{warning_id}")
+    expect(row).to_contain_text("payer warned")
+    expect(row).to_contain_text("by investigator")
+    expect(row).to_contain_text("recorded as label fraud for the typology evaluation")
 
 
 def test_an_identity_reveal_from_request_to_reading_then_the_case_closes(page: Page, browser: Browser, live) -> None:

@@ -1,6 +1,6 @@
-"""Anti-fraud pages: the alert list with mule-ring candidates, one alert with its account's
-network, opening a case, a case with its timeline, lifecycle and identity-reveal requests, and
-the approvers' queue of reveal requests."""
+"""Anti-fraud pages: the alert list with mule-ring candidates, the victim warnings with their
+countdowns and outcomes, one alert with its account's network, opening a case, a case with its
+timeline, lifecycle and identity-reveal requests, and the approvers' queue of reveal requests."""
 
 from __future__ import annotations
 
@@ -17,7 +17,16 @@ from lantern.errors import Conflict, NotFound, ValidationFailed
 from lantern.fraud import service as fraud_service
 from lantern.fraud.cases import service as case_service
 from lantern.fraud.reveal import service as reveal_service
-from lantern.fraud.schemas import OUTCOMES, CaseClose, CaseReopen, RevealDecision, RevealRequestIn
+from lantern.fraud.schemas import (
+    OUTCOMES,
+    WARNING_OUTCOMES,
+    CaseClose,
+    CaseReopen,
+    RevealDecision,
+    RevealRequestIn,
+    WarningOutcome,
+)
+from lantern.fraud.victim_warnings import service as warning_service
 from lantern.kit.ids import MAX_ID
 from lantern.security.policy import Principal
 from lantern.web.auth import require
@@ -53,7 +62,38 @@ def fraud_page(request: Request, session: SessionDep, principal: Reader) -> HTML
     if principal.can("alert:read"):
         alerts = alert_service.list_alerts(session, principal, source="fraud", limit=300)
     rings = fraud_service.ring_candidates(session, principal)
-    return render(request, "fraud.html", alerts=alerts, rings=rings)
+    waiting, overdue = warning_service.open_counts(session, principal)
+    return render(request, "fraud.html", alerts=alerts, rings=rings, warnings_open=waiting, warnings_overdue=overdue)
+
+
+@router.get("/fraud/warnings", response_class=HTMLResponse)
+def warnings_page(
+    request: Request, session: SessionDep, principal: Reader, problem: Annotated[str, Query(max_length=300)] = ""
+) -> HTMLResponse:
+    board = warning_service.board(session, principal)
+    return render(
+        request,
+        "fraud_warnings.html",
+        board=board,
+        outcomes=WARNING_OUTCOMES,
+        labels=warning_service.LABELS,
+        problem=problem,
+    )
+
+
+@router.post("/fraud/warnings/{warning_id}/outcome")
+def warning_outcome_form(
+    session: SessionDep,
+    principal: Manager,
+    warning_id: IdPath,
+    outcome: Annotated[str, Form(max_length=30)] = "",
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    fields = {"outcome": outcome, "note": note}
+    return _attempt(
+        "/fraud/warnings",
+        lambda: warning_service.record_outcome(session, principal, warning_id, WarningOutcome.model_validate(fields)),
+    )
 
 
 @router.get("/fraud/alerts/{alert_id}", response_class=HTMLResponse)

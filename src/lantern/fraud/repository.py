@@ -136,6 +136,41 @@ def warning_for(session: Session, transaction_id: int) -> FraudWarning | None:
     return session.scalar(select(FraudWarning).where(FraudWarning.transaction_id == transaction_id))
 
 
+def open_warnings(session: Session, limit: int) -> list[FraudWarning]:
+    """Warnings without an outcome, the earliest deadline first."""
+    query = select(FraudWarning).where(FraudWarning.outcome == "")
+    return list(session.scalars(query.order_by(FraudWarning.due_at, FraudWarning.id).limit(limit)))
+
+
+def count_open_warnings(session: Session, due_before: datetime) -> tuple[int, int]:
+    """How many warnings have no outcome, and how many of those are due before ``due_before``."""
+    query = select(func.count()).select_from(FraudWarning).where(FraudWarning.outcome == "")
+    total = session.scalar(query) or 0
+    late = session.scalar(query.where(FraudWarning.due_at < due_before)) or 0
+    return int(total), int(late)
+
+
+def recorded_warnings(session: Session, limit: int) -> list[FraudWarning]:
+    """Warnings with an outcome, the latest recorded first."""
+    query = select(FraudWarning).where(FraudWarning.outcome != "")
+    return list(session.scalars(query.order_by(FraudWarning.outcome_at.desc(), FraudWarning.id.desc()).limit(limit)))
+
+
+def transactions_by_id(session: Session, ids: Sequence[int]) -> dict[int, FraudTransaction]:
+    out: dict[int, FraudTransaction] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        out.update((t.id, t) for t in session.scalars(select(FraudTransaction).where(FraudTransaction.id.in_(chunk))))
+    return out
+
+
+def reports_by_ref(session: Session, partner: str, refs: Sequence[str]) -> dict[str, FraudReport]:
+    if not refs:
+        return {}
+    query = select(FraudReport).where(FraudReport.partner == partner, FraudReport.report_ref.in_(refs))
+    return {r.report_ref: r for r in session.scalars(query)}
+
+
 def hits_by_alert(session: Session, alert_id: int) -> list[FraudHit]:
     return list(session.scalars(select(FraudHit).where(FraudHit.alert_id == alert_id)))
 

@@ -26,6 +26,7 @@ from lantern.fraud.schemas import (
     TransactionIn,
     WarningOutcome,
 )
+from lantern.fraud.victim_warnings import service as warning_service
 from lantern.kit.ids import MAX_ID
 from lantern.models import FraudCase, FraudRevealRequest
 from lantern.security.policy import Principal
@@ -99,8 +100,8 @@ async def post_reports(request: Request, session: SessionDep, principal: Ingeste
 def post_outcome(
     session: SessionDep, principal: Manager, warning_id: IdPath, outcome_in: WarningOutcome
 ) -> dict[str, Any]:
-    """How a victim warning ended: warned, loss_prevented or false_alarm (becomes a label)."""
-    warning = fraud_service.record_outcome(session, principal, warning_id, outcome_in)
+    """How a victim warning ended: warned, loss_prevented, false_alarm (these become labels) or could_not_reach."""
+    warning = warning_service.record_outcome(session, principal, warning_id, outcome_in)
     return {"id": warning.id, "outcome": warning.outcome, "outcome_by": warning.outcome_by}
 
 

@@ -108,8 +108,16 @@ class ReportIn(_Record):
         return self
 
 
+WARNING_OUTCOMES = {
+    "warned": "payer warned",
+    "loss_prevented": "loss prevented (the bank held or recalled the payment)",
+    "false_alarm": "false alarm (a legitimate payment)",
+    "could_not_reach": "could not reach the payer",
+}
+
+
 class WarningOutcome(_Record):
-    outcome: Literal["warned", "loss_prevented", "false_alarm"]
+    outcome: Literal["warned", "loss_prevented", "false_alarm", "could_not_reach"]
     note: str = Field(default="", max_length=500)
 
 

@@ -23,7 +23,7 @@ from lantern.errors import Conflict, NotFound, ValidationFailed
 from lantern.fraud import network, repository
 from lantern.fraud.engine import Engine, state_from
 from lantern.fraud.rules import CALL_SCHEMA, TRANSACTION_SCHEMA, mass_callers
-from lantern.fraud.schemas import CallIn, ReportIn, TransactionIn, WarningOutcome
+from lantern.fraud.schemas import CallIn, ReportIn, TransactionIn
 from lantern.fraud.typologies import DEFAULT_TYPOLOGIES
 from lantern.models import FraudCall, FraudCase, FraudHit, FraudReport, FraudTransaction, FraudWarning
 from lantern.security import context
@@ -34,7 +34,6 @@ ENGINE = Engine()
 TITLES = {t.name: t.title for t in DEFAULT_TYPOLOGIES}
 WARNING_DUE = timedelta(minutes=30)  # money in a scam is usually gone within the hour
 MASS_CALL_PARTNER = "lantern:mass-call-rule"
-WARNING_PARTNER = "lantern:victim-warning"
 
 
 @dataclass
@@ -179,7 +178,8 @@ def _score(session: Session, rows: list[FraudTransaction], result: IntakeResult,
 
 
 def _warn(session: Session, tx: FraudTransaction, now: datetime) -> int:
-    """An urgent task: call the payer and ask the bank to hold, before ``due_at``."""
+    """An urgent task: call the payer and ask the bank to hold, before ``due_at`` (worked on
+    /fraud/warnings; outcomes in ``fraud.victim_warnings``)."""
     due = max(tx.time, now) + WARNING_DUE
     alert, _ = alert_service.raise_alert(
         session,
@@ -268,37 +268,6 @@ def ingest_reports(session: Session, principal: Principal, records: list[ReportI
     ]
     repository.add_all(session, new)
     return IntakeResult(received=len(records), created=len(new), duplicates=len(records) - len(new))
-
-
-def record_outcome(session: Session, principal: Principal, warning_id: int, outcome_in: WarningOutcome) -> FraudWarning:
-    """Record how a victim warning ended; the outcome becomes a label for the payment."""
-    guard(principal, "fraud:manage", "fraud_warning", warning_id)
-    warning = repository.warning(session, warning_id)
-    if warning is None:
-        raise NotFound(f"victim warning {warning_id} does not exist")
-    if warning.outcome:
-        raise Conflict(f"victim warning {warning_id} already ended as {warning.outcome}")
-    tx = repository.transaction(session, warning.transaction_id)
-    assert tx is not None  # the foreign key cascades
-    now = context.now(session)
-    warning.outcome, warning.outcome_by, warning.outcome_at = outcome_in.outcome, principal.name, now
-    warning.note = outcome_in.note
-    label = "not_fraud" if outcome_in.outcome == "false_alarm" else "fraud"
-    repository.add_all(
-        session,
-        [
-            FraudReport(
-                partner=WARNING_PARTNER,
-                report_ref=f"warning:{warning.id}",
-                subject_type="transaction",
-                subject=f"{tx.partner}:{tx.tx_ref}"[:80],
-                label=label,
-                time=now,
-                received_at=now,
-            )
-        ],
-    )
-    return warning
 
 
 def hits_for(session: Session, principal: Principal, transaction_ids: list[int]) -> list[FraudHit]:
