@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from lantern.errors import Conflict, Forbidden
-from lantern.models import Alert
-from lantern.oversight.analytics import indicator_counts, peer_comparison, peer_flags
+from lantern.models import Alert, OfficerEvent
+from lantern.oversight import repository
+from lantern.oversight.analytics import indicator_counts, indicator_grid, peer_comparison, peer_flags
 from lantern.oversight.eis import service as eis_service
 from lantern.oversight.schemas import ReviewIn
 from lantern.oversight.thresholds import default_settings, parse_settings
@@ -140,3 +141,22 @@ def test_thresholds_are_validated_when_loaded():
     with pytest.raises(ValueError, match="pursuit: field `min_count` is missing"):
         parse_settings({"eis": {"indicator": [{"name": "pursuit", "window_days": 30, "yellow_z": 2, "red_z": 3}]}})
     assert parse_settings({}).audit_review.exempt_object_types == ("eis_flag", "officer_indicators")
+
+
+def test_counting_in_the_database_agrees_with_the_columnar_windows_at_their_edges(session):
+    roster = pl.DataFrame([{"officer": o, "unit": "edge", "shift": "day"} for o in ("e-1", "e-2")])
+    events = []
+    for t in THRESHOLDS:  # on each window's edges: (as_of - days, as_of] counts, the rest does not
+        start = AS_OF - timedelta(days=t.window_days)
+        for n, at in enumerate([start, start + timedelta(microseconds=1), AS_OF, AS_OF + timedelta(seconds=1)]):
+            events.append({"officer": "e-1", "indicator": t.indicator, "at": at, "ref": f"edge:{t.indicator}:{n}"})
+    events.append({"officer": "e-2", "indicator": "not_an_indicator", "at": AS_OF, "ref": "edge:x"})
+    session.add_all(OfficerEvent(**e) for e in events)
+    session.flush()
+    frame = pl.DataFrame(events, schema_overrides={"at": pl.Datetime("us", "UTC")})
+    expected = indicator_counts(frame, roster, THRESHOLDS, AS_OF)
+    windows = {t.indicator: t.window_days for t in THRESHOLDS}
+    counted = repository.indicator_event_counts(session, windows, AS_OF).filter(pl.col("officer").is_in(["e-1", "e-2"]))
+    got = indicator_grid(counted, roster, THRESHOLDS)
+    assert got.sort("officer", "indicator").equals(expected.sort("officer", "indicator"))
+    assert set(expected.filter(pl.col("officer") == "e-1")["value"]) == {2}

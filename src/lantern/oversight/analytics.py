@@ -121,6 +121,13 @@ class IndicatorThreshold:
     min_peers: int = 4
 
 
+def _windows(thresholds: Iterable[IndicatorThreshold]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [{"indicator": t.indicator, "window_days": t.window_days} for t in thresholds],
+        schema={"indicator": pl.String, "window_days": pl.Int64},
+    )
+
+
 def indicator_counts(
     events: pl.DataFrame, roster: pl.DataFrame, thresholds: Iterable[IndicatorThreshold], as_of: datetime
 ) -> pl.DataFrame:
@@ -129,21 +136,29 @@ def indicator_counts(
     ``events``: officer, indicator, at. ``roster``: officer, unit, shift. Officers with no events
     get zero counts, so peer averages include the officers who had nothing to report.
     """
-    windows = pl.DataFrame(
-        [{"indicator": t.indicator, "window_days": t.window_days} for t in thresholds],
-        schema={"indicator": pl.String, "window_days": pl.Int64},
-    )
+    thresholds = list(thresholds)
     as_of_lit = pl.lit(as_of).cast(UTC_DT)
     counted = (
-        events.join(windows, on="indicator", how="inner")
+        events.join(_windows(thresholds), on="indicator", how="inner")
         .filter((pl.col("at") <= as_of_lit) & (pl.col("at") > as_of_lit - pl.duration(days=pl.col("window_days"))))
         .group_by("officer", "indicator")
         .agg(pl.len().cast(pl.Int64).alias("value"))
     )
-    grid = roster.select("officer", "unit", "shift").join(windows, how="cross")
+    return indicator_grid(counted, roster, thresholds)
+
+
+def indicator_grid(
+    counted: pl.DataFrame, roster: pl.DataFrame, thresholds: Iterable[IndicatorThreshold]
+) -> pl.DataFrame:
+    """Every rostered officer and indicator with its count in the window, zero where none.
+
+    ``counted``: officer, indicator, value (events already counted per window, e.g. in SQL).
+    ``roster``: officer, unit, shift. Returns officer, unit, shift, indicator, window_days, value.
+    """
+    grid = roster.select("officer", "unit", "shift").join(_windows(thresholds), how="cross")
     return (
-        grid.join(counted, on=["officer", "indicator"], how="left")
-        .with_columns(pl.col("value").fill_null(0))
+        grid.join(counted.select("officer", "indicator", "value"), on=["officer", "indicator"], how="left")
+        .with_columns(pl.col("value").cast(pl.Int64).fill_null(0))
         .select("officer", "unit", "shift", "indicator", "window_days", "value")
     )
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import polars as pl
-from sqlalchemy import DateTime, Select, String, cast, exists, func, literal, or_, select, type_coerce
+from sqlalchemy import DateTime, Integer, Select, String, and_, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from lantern.models import (
-    Alert,
     CaseStep,
     Complaint,
     ComplaintEvent,
@@ -30,6 +29,7 @@ from lantern.models import (
 T = TypeVar("T")
 # Ids per IN (...) list: well under SQLite's 32,766 bound parameters, few round trips.
 IN_CHUNK = 5_000
+UTC_TIME = pl.Datetime("us", "UTC")
 
 
 def add(session: Session, row: T) -> T:
@@ -214,18 +214,43 @@ def overdue_complaints(session: Session, now: datetime) -> Sequence[Complaint]:
     ).all()
 
 
-def _frame(session: Session, query: Select[Any], names: Sequence[str], times: Sequence[str]) -> pl.DataFrame:
-    """Run ``query`` and build a Polars frame from the plain tuples; ``times`` become aware UTC.
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
 
-    The time columns are read as plain ``DateTime`` (``type_coerce``), skipping the UTCDateTime
-    decorator's per-value Python call; SQLite gives them back naive UTC, PostgreSQL aware.
+
+def _raw_time(session: Session, column: Any) -> Any:
+    """A time column as the driver gives it, skipping the UTCDateTime decorator's per-value call.
+
+    SQLite stores naive UTC text, read as text and parsed by Polars in one vectorised pass
+    (``_frame``); PostgreSQL gives aware datetimes.
     """
-    rows = session.execute(query).all()
-    frame = pl.DataFrame(rows, schema=list(names), orient="row", infer_schema_length=None)
+    return type_coerce(column, String() if _is_sqlite(session) else DateTime(timezone=True))
+
+
+def _frame(session: Session, query: Select[Any], schema: dict[str, Any], times: Sequence[str]) -> pl.DataFrame:
+    """Run ``query`` and build a Polars frame of ``schema`` (name: Polars type); ``times`` become aware UTC.
+
+    The rows are taken from the DBAPI cursor as the driver gives them, skipping SQLAlchemy's
+    Row objects and result processors (600,068 open steps on SQLite: 0.75 s instead of 2.4 s),
+    so the query selects plain types and its time columns through ``_raw_time``.
+    """
+    session.flush()  # a query on the connection does not autoflush
+    result = session.connection().execute(query)
+    try:
+        rows = result.cursor.fetchall()
+    finally:
+        result.close()
+    if _is_sqlite(session):  # every value as typed: times are text
+        frame = pl.DataFrame(rows, schema={n: pl.String if n in times else t for n, t in schema.items()}, orient="row")
+    else:
+        frame = pl.DataFrame(rows, schema=list(schema), orient="row", infer_schema_length=None)
+        frame = frame.with_columns(pl.col(n).cast(t) for n, t in schema.items() if n not in times)
     fixes = []
     for name in times:
         dtype = frame.schema[name]
-        if not isinstance(dtype, pl.Datetime):
+        if dtype == pl.String:  # SQLite: "2026-06-01 00:00:00.000000", naive UTC
+            fixes.append(pl.col(name).str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us", time_zone="UTC"))
+        elif not isinstance(dtype, pl.Datetime):
             fixes.append(pl.col(name).cast(pl.Datetime("us", "UTC")))
         elif dtype.time_zone is None:
             fixes.append(pl.col(name).dt.replace_time_zone("UTC").dt.cast_time_unit("us"))
@@ -234,56 +259,60 @@ def _frame(session: Session, query: Select[Any], names: Sequence[str], times: Se
     return frame.with_columns(fixes) if fixes else frame
 
 
-def _as_time(column: Any) -> Any:
-    return type_coerce(column, DateTime(timezone=True))
+def open_obligation_frame(session: Session) -> pl.DataFrame:
+    """Open steps with a deadline as one frame, with what earlier deadline runs already did for each.
 
-
-def open_obligation_frame(session: Session, alert_key_prefix: str, indicator: str) -> pl.DataFrame:
-    """Open steps with a deadline as one frame, and what earlier runs already did for each.
-
-    Columns: step_id, rule_id, started_at, period, responsible_officer; ``alerted_yellow`` and
-    ``alerted_red`` (an alert keyed ``<alert_key_prefix><step>:<colour>`` exists) and
-    ``counted`` (an ``indicator`` event with ref ``step:<step>`` exists). The dedupe checks run
-    inside the one query, on the unique indexes: with 600,000 open steps, ORM rows and one
-    dedupe query per step took ~85 s on SQLite; plain tuples with the checks in SQL take ~2 s.
+    Columns: step_id, rule_id, started_at, period, responsible_officer, alerted_level (none |
+    yellow | red) and overdue_counted, sorted by step_id. The progress is kept on the step
+    (``mark_alerted``, ``mark_counted``), so this is one scan of the partial covering index
+    ``ix_oversight_case_steps_open_scan``: with 600,068 open steps of 1,000,000 on SQLite, 0.7 s;
+    with the yellow/red alert and overdue event looked up per step (EXISTS), it was 7.6 s.
     """
-    step_text = cast(CaseStep.id, String)
-
-    def alerted(colour: str) -> Any:
-        key = literal(alert_key_prefix, String) + step_text + literal(f":{colour}", String)
-        return exists().where(Alert.dedupe_key == key)
-
-    counted = exists().where(
-        OfficerEvent.indicator == indicator, OfficerEvent.ref == literal("step:", String) + step_text
-    )
     query = select(
         CaseStep.id,
         CaseStep.rule_id,
-        _as_time(CaseStep.started_at),
+        _raw_time(session, CaseStep.started_at),
         CaseStep.period,
         CaseStep.responsible_officer,
-        alerted("yellow"),
-        alerted("red"),
-        counted,
+        CaseStep.alerted_level,
+        type_coerce(CaseStep.overdue_counted, Integer()),  # SQLite's 0/1 as is, no per-value call
     ).where(CaseStep.rule_id != "", CaseStep.done_at.is_(None))
-    names = (
-        "step_id",
-        "rule_id",
-        "started_at",
-        "period",
-        "responsible_officer",
-        "alerted_yellow",
-        "alerted_red",
-        "counted",
-    )
-    frame = _frame(session, query, names, ["started_at"])
-    return frame.with_columns(
-        pl.col("step_id").cast(pl.Int64),
-        pl.col("rule_id").cast(pl.String),
-        pl.col("period").cast(pl.Float64),
-        pl.col("responsible_officer").cast(pl.String),
-        *(pl.col(c).cast(pl.Boolean) for c in ("alerted_yellow", "alerted_red", "counted")),
-    ).sort("step_id")
+    schema = {
+        "step_id": pl.Int64,
+        "rule_id": pl.String,
+        "started_at": UTC_TIME,
+        "period": pl.Float64,
+        "responsible_officer": pl.String,
+        "alerted_level": pl.String,
+        "overdue_counted": pl.Int64,
+    }
+    frame = _frame(session, query, schema, ["started_at"])
+    return frame.with_columns(pl.col("overdue_counted").cast(pl.Boolean)).sort("step_id")
+
+
+def mark_alerted(session: Session, step_ids: Sequence[int], level: str) -> None:
+    """Record on the steps that their ``level`` (yellow or red) alert exists."""
+    for i in range(0, len(step_ids), IN_CHUNK):
+        session.execute(update(CaseStep).where(CaseStep.id.in_(step_ids[i : i + IN_CHUNK])).values(alerted_level=level))
+
+
+def mark_counted(session: Session, step_ids: Sequence[int]) -> None:
+    """Record on the steps that they counted once towards the officer's ``overdue_step`` indicator."""
+    for i in range(0, len(step_ids), IN_CHUNK):
+        session.execute(
+            update(CaseStep).where(CaseStep.id.in_(step_ids[i : i + IN_CHUNK])).values(overdue_counted=True)
+        )
+
+
+def officer_event_refs(session: Session, indicator: str, refs: Sequence[str]) -> set[str]:
+    """Which of ``refs`` already have an ``indicator`` event (one probe each on the unique index)."""
+    found: set[str] = set()
+    for i in range(0, len(refs), IN_CHUNK):
+        query = select(OfficerEvent.ref).where(
+            OfficerEvent.indicator == indicator, OfficerEvent.ref.in_(refs[i : i + IN_CHUNK])
+        )
+        found.update(session.scalars(query))
+    return found
 
 
 def obligation_details(session: Session, step_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -321,10 +350,22 @@ def posts_frame(session: Session) -> pl.DataFrame:
     return frame.cast(pl.String)
 
 
-def officer_event_frame(session: Session, since: datetime) -> pl.DataFrame:
-    """Indicator events after ``since`` (officer, indicator, at) as a frame, read as plain tuples."""
-    query = select(OfficerEvent.officer, OfficerEvent.indicator, _as_time(OfficerEvent.at)).where(
-        OfficerEvent.at > since
+def indicator_event_counts(session: Session, windows: Mapping[str, int], as_of: datetime) -> pl.DataFrame:
+    """Events per officer and indicator in that indicator's window (as_of - days, as_of]: officer, indicator, value.
+
+    Counted in SQL (GROUP BY officer, indicator): 76,000 rows come back instead of the 1,141,846
+    events of the benchmark's 365-day window, 0.9 s on SQLite instead of 3.4 s to read them.
+    """
+    schema = {"officer": pl.String, "indicator": pl.String, "value": pl.Int64}
+    in_window = [
+        and_(OfficerEvent.indicator == name, OfficerEvent.at > as_of - timedelta(days=days), OfficerEvent.at <= as_of)
+        for name, days in windows.items()
+    ]
+    if not in_window:
+        return pl.DataFrame(schema=schema)
+    query = (
+        select(OfficerEvent.officer, OfficerEvent.indicator, func.count())
+        .where(or_(*in_window))
+        .group_by(OfficerEvent.officer, OfficerEvent.indicator)
     )
-    frame = _frame(session, query, ["officer", "indicator", "at"], ["at"])
-    return frame.with_columns(pl.col("officer", "indicator").cast(pl.String))
+    return pl.DataFrame(session.execute(query).all(), schema=schema, orient="row")

@@ -378,11 +378,14 @@ def _mail_deadline(session: Session, row: dict[str, object], overdue: bool, due:
 def recompute_deadlines(session: Session, principal: Principal) -> DeadlineRun:
     """Recompute every open step's status; alert the responsible officer (the supervisor sees the queue).
 
-    Idempotent: alert dedupe keys are ``oversight:deadline:<step>:<status>`` and an overdue step
-    counts once towards the officer's ``overdue_step`` indicator.
+    Idempotent: each step records the colour it was alerted and whether it counted as overdue,
+    in the transaction that raised the alert or added the event; the alert dedupe keys
+    ``oversight:deadline:<step>:<colour>`` and the unique (indicator, ref) of officer events
+    stay the final guard, so a step is alerted once per colour and counts once towards the
+    officer's ``overdue_step`` indicator.
     """
     guard(principal, "case:extend", "case")
-    steps = repository.open_obligation_frame(session, ALERT_KEY, "overdue_step")
+    steps = repository.open_obligation_frame(session)
     if steps.is_empty():
         return DeadlineRun(0, 0, 0, 0, 0)
     now = context.now(session)
@@ -393,11 +396,14 @@ def recompute_deadlines(session: Session, principal: Principal) -> DeadlineRun:
     )
     steps = steps.join(due.select("step_id", "status"), on="step_id").sort("step_id")
     yellow, red = pl.col("status") == deadlines.YELLOW, pl.col("status") == deadlines.RED
-    # Only steps without their colour's alert yet go through raise_alert (which checks again):
-    # on a steady day that is a handful, not every overdue step of the city.
-    to_alert = steps.filter((yellow & ~pl.col("alerted_yellow")) | (red & ~pl.col("alerted_red")))
+    level = pl.col("alerted_level")
+    # Only steps not yet alerted in their colour go through raise_alert (which checks the key
+    # again): on a steady day that is a handful, not every overdue step of the city. A step
+    # alerted red is not alerted yellow afterwards (e.g. after a longer period in the rule table).
+    to_alert = steps.filter((yellow & (level == "none")) | (red & (level != deadlines.RED)))
     details = repository.obligation_details(session, to_alert["step_id"].to_list())
     new_alerts = 0
+    alerted: dict[str, list[int]] = {deadlines.YELLOW: [], deadlines.RED: []}
     for step_id, state in to_alert.select("step_id", "status").iter_rows():
         r = details[step_id]
         overdue = state == deadlines.RED
@@ -418,19 +424,24 @@ def recompute_deadlines(session: Session, principal: Principal) -> DeadlineRun:
                 assignee=str(r["responsible_officer"]),
             ),
         )
+        alerted[state].append(step_id)  # new or found by its key: the alert exists either way
         new_alerts += created
         if created:
             _mail_deadline(session, r, overdue, due_at, now)
-    uncounted = steps.filter(red & ~pl.col("counted")).select("responsible_officer", "step_id")
-    repository.add_all(
-        session,
-        [
-            OfficerEvent(officer=officer, indicator="overdue_step", at=now, ref=f"step:{step_id}")
-            for officer, step_id in uncounted.iter_rows()
-        ],
-    )
+    for colour, step_ids in alerted.items():
+        repository.mark_alerted(session, step_ids, colour)
+    uncounted = steps.filter(red & ~pl.col("overdue_counted")).select("responsible_officer", "step_id")
+    refs = [f"step:{step_id}" for step_id in uncounted["step_id"].to_list()]
+    counted = repository.officer_event_refs(session, "overdue_step", refs)
+    events = [
+        OfficerEvent(officer=officer, indicator="overdue_step", at=now, ref=ref)
+        for officer, ref in zip(uncounted["responsible_officer"].to_list(), refs, strict=True)
+        if ref not in counted
+    ]
+    repository.add_all(session, events)
+    repository.mark_counted(session, uncounted["step_id"].to_list())
     counts = steps["status"].value_counts()
     found = dict(zip(counts["status"].to_list(), counts["count"].to_list(), strict=True))
     return DeadlineRun(
-        steps.height, found.get(deadlines.YELLOW, 0), found.get(deadlines.RED, 0), new_alerts, uncounted.height
+        steps.height, found.get(deadlines.YELLOW, 0), found.get(deadlines.RED, 0), new_alerts, len(events)
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -22,7 +22,7 @@ from lantern.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from lantern.kit.time import ensure_utc
 from lantern.models import EisFlag, EisReview, OfficerEvent, OfficerPost
 from lantern.oversight import repository
-from lantern.oversight.analytics import indicator_counts, peer_comparison, peer_flags
+from lantern.oversight.analytics import indicator_grid, peer_comparison, peer_flags
 from lantern.oversight.schemas import ReviewIn
 from lantern.oversight.service import SOURCE, oversight_settings
 from lantern.security import context
@@ -61,11 +61,12 @@ def record_event(session: Session, principal: Principal, officer: str, indicator
 
 def _comparison(session: Session, as_of: datetime) -> pl.DataFrame:
     settings = oversight_settings(session)
-    longest = max((t.window_days for t in settings.indicators), default=1)
-    # Plain tuples into Polars: 600,000 events as ORM objects took ~17 s on SQLite, as tuples ~1 s.
+    windows = {t.indicator: t.window_days for t in settings.indicators}
+    # Counted per officer and indicator in SQL: 76,000 rows instead of 1,141,846 events at
+    # benchmark scale (0.9 s instead of 3.4 s to read the events as tuples, on SQLite).
+    counted = repository.indicator_event_counts(session, windows, as_of)
     roster = repository.posts_frame(session)
-    events = repository.officer_event_frame(session, as_of - timedelta(days=longest))
-    return peer_comparison(indicator_counts(events, roster, settings.indicators, as_of), settings.indicators)
+    return peer_comparison(indicator_grid(counted, roster, settings.indicators), settings.indicators)
 
 
 @dataclass(frozen=True)
