@@ -285,3 +285,16 @@ def test_closing_the_incident_or_resolving_the_task_resolves_the_report_once(ses
         m for m in mail_service.messages_about(session, f"portal-report:{by_incident.id}") if "Resolved" in m.body
     ]
     assert mail.to_address == "resident@example.org"
+
+
+@pytest.mark.parametrize("code", [codes.new_code() for _ in range(50)] + ["0" * 11 + "0"])
+def test_every_single_mistyped_symbol_of_a_tracking_code_is_caught(code):
+    assert codes.normalise(code) == code
+    for position in range(len(code)):
+        for symbol in codes.ALPHABET + "Z":
+            if symbol != code[position]:
+                typo = code[:position] + symbol + code[position + 1 :]
+                assert codes.normalise(typo) is None, (code, typo)
+        if position + 1 < len(code) and code[position] != code[position + 1]:
+            swapped = code[:position] + code[position + 1] + code[position] + code[position + 2 :]
+            assert codes.normalise(swapped) is None, (code, swapped)

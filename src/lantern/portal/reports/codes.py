@@ -1,15 +1,18 @@
-"""Tracking codes: 11 random Crockford base32 symbols and a check symbol, shown as XXXX-XXXX-XXXX.
+"""Tracking codes: 11 random symbols and a check symbol, shown as XXXX-XXXX-XXXX.
 
-55 random bits: guessing one live code among a million reports takes ~3.6e10 tries on average.
-The check symbol (weighted sum mod 31) catches every single mistyped symbol and every swap of
-neighbours, so the track page can say "check the code" without looking anything up.
+The symbols are Crockford's base32 without Z: 31 of them, so that every symbol has its own
+value modulo 31 (with all 32, Z = 31 = 0 mod 31 and a 0 typed for a Z went unnoticed, found by
+a test that failed now and then). 54 random bits: guessing one live code among a million
+reports takes ~1.8e10 tries on average. The check symbol (weighted sum mod 31, a prime) catches
+every single mistyped symbol and every swap of neighbours, so the track page can say "check the
+code" without looking anything up.
 """
 
 from __future__ import annotations
 
 import secrets
 
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford: no I, L, O, U
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXY"  # Crockford's base32 (no I, L, O, U) without Z
 RANDOM_SYMBOLS = 11
 LENGTH = RANDOM_SYMBOLS + 1
 _READ_AS = {"O": "0", "I": "1", "L": "1"}
