@@ -70,13 +70,30 @@ def existing_reading_keys(
     return {(int(d), t) for d, t in session.execute(query)}
 
 
+# Writes of traffic data made by this process: the index's fingerprint is re-read whenever this
+# moves (congestion.state), and at most every few seconds otherwise (writes by other processes).
+_writes = 0
+
+
+def note_write() -> None:
+    """Say that readings, probe speeds or detectors changed in this process."""
+    global _writes
+    _writes += 1
+
+
+def write_generation() -> int:
+    return _writes
+
+
 def insert_readings(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    note_write()
     if rows:
         session.execute(insert(TrafficReading), list(rows))
     return len(rows)
 
 
 def insert_segment_speeds(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    note_write()  # also after probe slots were merged into stored rows (probe_ingest)
     if rows:
         session.execute(insert(SegmentSpeed), list(rows))
     return len(rows)

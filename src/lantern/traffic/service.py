@@ -415,6 +415,7 @@ def import_detectors(
             found = districts.locate_one(place["lat"], place["lon"]) if districts else None
             detector.district_id = found.id if found else None
     repository.add_detectors(session, new)
+    repository.note_write()
     ids = {code: d.id for code, d in known.items()}
     frame = readings.with_columns(pl.col("sensor_id").replace_strict(ids, return_dtype=pl.Int64).alias("detector_id"))
     present: set[tuple[int, datetime]] = set()
