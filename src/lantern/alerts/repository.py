@@ -31,3 +31,10 @@ def list_alerts(session: Session, statuses: list[str], source: str | None, limit
 
 def count_open(session: Session) -> int:
     return int(session.scalar(select(func.count(Alert.id)).where(Alert.status != "resolved")) or 0)
+
+
+def resolved_among(session: Session, alert_ids: list[int]) -> set[int]:
+    """Which of these alerts are resolved."""
+    if not alert_ids:
+        return set()
+    return set(session.scalars(select(Alert.id).where(Alert.id.in_(alert_ids), Alert.status == "resolved")))

@@ -138,3 +138,8 @@ def list_alerts(
         if scope.allows((a.data or {}).get("district_id"), bool((a.data or {}).get("restricted")))
         or ((a.data or {}).get("district_id") is None and not (a.data or {}).get("restricted"))
     ]
+
+
+def resolved_among(session: Session, alert_ids: list[int]) -> set[int]:
+    """Which of these alerts or tasks are resolved: a status only, for scheduled jobs of other modules."""
+    return repository.resolved_among(session, alert_ids)

@@ -235,3 +235,11 @@ def open_incidents(session: Session, scope: RowScope, since: datetime | None = N
 
 def lock_incident(session: Session, incident_id: int) -> Incident | None:
     return session.scalars(select(Incident).where(Incident.id == incident_id).with_for_update()).one_or_none()
+
+
+def closed_among(session: Session, incident_ids: list[int]) -> set[int]:
+    """Which of these incidents are closed."""
+    if not incident_ids:
+        return set()
+    query = select(Incident.id).where(Incident.id.in_(incident_ids), Incident.status == "closed")
+    return set(session.scalars(query))

@@ -162,3 +162,8 @@ def lock(session: Session, incident_id: int) -> Incident:
     if incident is None:
         raise NotFound(f"incident {incident_id} does not exist")
     return incident
+
+
+def closed_among(session: Session, incident_ids: list[int]) -> set[int]:
+    """Which of these incidents are closed: a status only, for scheduled jobs of other modules."""
+    return repository.closed_among(session, incident_ids)

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lantern.models import Alert, Incident, PortalReport, PortalReportEvent, PortalReportPhoto, PortalSubscription
+from lantern.models import PortalReport, PortalReportEvent, PortalReportPhoto, PortalSubscription
 
 CLOSED_STATUSES = ("resolved", "rejected", "duplicate")  # the service's CLOSED
 
@@ -64,27 +64,13 @@ def version(session: Session) -> tuple[object, ...]:
     return tuple(row)
 
 
-def linked_and_finished(session: Session) -> Sequence[tuple[PortalReport, str]]:
-    """Open reports whose incident was closed or whose task was resolved, with which ("incident"/"task").
-
-    Reads the incident's and the alert's status directly: a status is all it needs, and the
-    incidents and alerts services offer no principal-free read for a scheduled job.
-    """
-    incident_closed = (
-        select(PortalReport, literal("incident"))
-        .join(Incident, Incident.id == PortalReport.incident_id)
-        .where(PortalReport.status.not_in(CLOSED_STATUSES), Incident.status == "closed")
+def open_and_linked(session: Session) -> Sequence[PortalReport]:
+    """Open reports that were turned into an incident or a task."""
+    query = select(PortalReport).where(
+        PortalReport.status.not_in(CLOSED_STATUSES),
+        (PortalReport.incident_id.is_not(None)) | (PortalReport.alert_id.is_not(None)),
     )
-    task_resolved = (
-        select(PortalReport, literal("task"))
-        .join(Alert, Alert.id == PortalReport.alert_id)
-        .where(PortalReport.status.not_in(CLOSED_STATUSES), Alert.status == "resolved")
-    )
-    found: dict[int, tuple[PortalReport, str]] = {}
-    for query in (incident_closed, task_resolved):
-        for report, kind in session.execute(query).all():
-            found.setdefault(report.id, (report, kind))
-    return [found[k] for k in sorted(found)]
+    return session.scalars(query.order_by(PortalReport.id)).all()
 
 
 def events(session: Session, report_id: int) -> Sequence[PortalReportEvent]:

@@ -598,13 +598,21 @@ def sync_linked(session: Session) -> int:
     Idempotent (a resolved report is not looked at again); the resident sees the new status and
     subscribers are e-mailed, as for a status set by staff. Staff may still reopen it.
     """
+    linked = repository.open_and_linked(session)
+    closed = incident_service.closed_among(session, [r.incident_id for r in linked if r.incident_id is not None])
+    resolved = alert_service.resolved_among(session, [r.alert_id for r in linked if r.alert_id is not None])
     count = 0
-    for report, kind in repository.linked_and_finished(session):
+    for report in linked:
+        if report.incident_id in closed:
+            kind = "incident_closed"
+        elif report.alert_id in resolved:
+            kind = "task_resolved"
+        else:
+            continue
         report.status = "resolved"
         report.status_notes = ""
         report.updated_at = context.now(session)
-        event = _event(session, report, "incident_closed" if kind == "incident" else "task_resolved", "", "lantern")
-        _notify(session, report, event)
+        _notify(session, report, _event(session, report, kind, "", "lantern"))
         count += 1
     return count
 
