@@ -47,6 +47,11 @@ LANGUAGES: dict[str, Language] = {
 }
 
 
+def mark(message: str) -> str:
+    """Mark a message id for the catalogue (modules import it as ``_``); it is translated where shown."""
+    return message
+
+
 def catalogue_files(code: str) -> list[Path]:
     """The ``.po`` files of a language, in name order."""
     folder = Path(str(resources.files("lantern") / "portal" / "locale" / code / "LC_MESSAGES"))

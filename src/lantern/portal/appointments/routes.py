@@ -14,6 +14,7 @@ from lantern.errors import DomainError
 from lantern.portal.appointments import service as appointment_service
 from lantern.portal.appointments.service import Booked, BookingCreate, Refused
 from lantern.portal.i18n import Formats
+from lantern.portal.i18n import mark as _
 from lantern.portal.web import Lang, portal_render
 from lantern.security.policy import Principal
 from lantern.web.auth import public, require
@@ -125,7 +126,7 @@ def book(
     except ValueError:
         start = None
     if start is None or start.tzinfo is None:
-        problem = (appointment_service._("Please choose a time."), {})
+        problem = (_("Please choose a time."), {})
         return _book_page(request, runtime, session, code, day, 422, problem, form)
     booking_in = BookingCreate(
         hall_code=code,
@@ -228,7 +229,7 @@ def reschedule(
             raise ValueError(starts_at)
     except ValueError:
         booked = appointment_service.get_by_token(session, token)
-        problem = (appointment_service._("Please choose a time."), {})
+        problem = (_("Please choose a time."), {})
         return _manage_page(request, runtime, session, booked, day, "", 422, problem)
     try:
         with session.begin_nested():

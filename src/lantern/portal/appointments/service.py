@@ -26,14 +26,9 @@ from lantern.mail import service as mail_service
 from lantern.models.appointments import Booking, Hall, HallClosedDay, HallHours
 from lantern.portal.appointments import repository
 from lantern.portal.i18n import LANGUAGES, Formats, Translator
+from lantern.portal.i18n import mark as _
 from lantern.security import access, context
 from lantern.security.policy import Principal
-
-
-def _(message: str) -> str:
-    """Mark a message for translation (extracted into the catalogue); translated where it is shown."""
-    return message
-
 
 SERVICES: dict[str, str] = {
     "id_card": _("ID card"),

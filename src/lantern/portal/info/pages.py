@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
 from lantern.errors import NotFound
+from lantern.portal.forms import Problem
 from lantern.portal.info import service as info_service
 from lantern.portal.info.service import ComplaintForm
 from lantern.portal.web import portal_render, translator
@@ -44,9 +45,7 @@ async def _form(request: Request) -> ComplaintForm:
     )
 
 
-def _new_page(
-    request: Request, form: ComplaintForm, problems: list[info_service.Problem], status: int = 200
-) -> HTMLResponse:
+def _new_page(request: Request, form: ComplaintForm, problems: list[Problem], status: int = 200) -> HTMLResponse:
     t = translator(request)
     errors: dict[str, str] = {}
     for p in problems:

@@ -19,6 +19,8 @@ from lantern.fraud import service as fraud_service
 from lantern.kit.time import to_local, zone
 from lantern.oversight.complaints import service as complaint_service
 from lantern.oversight.schemas import PublicComplaintIn, PublicTimeline
+from lantern.portal.forms import Problem
+from lantern.portal.i18n import mark as _
 from lantern.security import context
 from lantern.security.policy import Principal
 from lantern.traffic import congestion
@@ -188,11 +190,6 @@ MAX_WHAT = 8000  # the oversight summary holds 10,000; the rest is for when / wh
 OFFICER_NUMBER = re.compile(r"^[A-Za-z0-9-]{1,20}$")
 
 
-def _(message: str) -> str:
-    """Marks a message for the catalogues; the page translates it where it is shown."""
-    return message
-
-
 @dataclass
 class ComplaintForm:
     category: str = ""
@@ -200,12 +197,6 @@ class ComplaintForm:
     when: str = ""  # a datetime-local value in the city's zone, optional
     where: str = ""
     officer: str = ""
-
-
-@dataclass(frozen=True)
-class Problem:
-    field: str
-    message: str  # an English message id, translated by the page
 
 
 class ComplaintRejected(ValidationFailed):

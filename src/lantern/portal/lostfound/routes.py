@@ -11,6 +11,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from lantern.errors import DomainError
+from lantern.portal.i18n import mark as _
 from lantern.portal.lostfound import service as lostfound_service
 from lantern.portal.lostfound.service import FoundCreate, LostForm
 from lantern.portal.web import Lang, portal_render, translator
@@ -24,11 +25,6 @@ staff_router = APIRouter(prefix="/lost-and-found", include_in_schema=False)
 Desk = Annotated[Principal, require(lostfound_service.PERMISSION)]
 RowId = Annotated[int, Path(ge=1, le=2**31)]
 Text = Annotated[str, Form(max_length=4000)]
-
-
-def _(message: str) -> str:
-    """Marks a message for the catalogues; it is translated where it is shown."""
-    return message
 
 
 def _zone(runtime: RuntimeDep) -> ZoneInfo:

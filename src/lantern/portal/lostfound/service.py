@@ -6,7 +6,6 @@ match; items still unclaimed after the legal keeping period are flagged by a dai
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import secrets
 import tomllib
@@ -22,16 +21,12 @@ from lantern.city import service as city_service
 from lantern.errors import Conflict, NotFound, ValidationFailed
 from lantern.mail import service as mail_service
 from lantern.models.lostfound import FoundItem, LostFoundMatch, LostReport
+from lantern.portal.forms import Problem
 from lantern.portal.i18n import LANGUAGES, Formats, Translator
+from lantern.portal.i18n import mark as _
 from lantern.portal.lostfound import matching, repository
 from lantern.security import access, context
 from lantern.security.policy import Principal
-
-
-def _(message: str) -> str:
-    """Mark a message for translation (extracted into the catalogue); translated where it is shown."""
-    return message
-
 
 CATEGORIES: dict[str, str] = {
     "bag": _("Bag or wallet"),
@@ -390,20 +385,11 @@ def public_items(
     ]
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a resident's form: the field, and a catalogue message id with its values."""
-
-    field: str
-    message: str
-    params: dict[str, object] = dataclasses.field(default_factory=dict)
-
-
 class LostRejected(ValidationFailed):
     """A lost-item form with problems; the page shows each next to its field."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        english = [(p.field, p.message % p.params if p.params else p.message) for p in problems]
+        english = [(p.field, p.english) for p in problems]
         super().__init__(
             "; ".join(f"field `{f}`: {m}" for f, m in english), details=[{"field": f, "message": m} for f, m in english]
         )

@@ -12,9 +12,11 @@ from starlette.datastructures import FormData, UploadFile
 
 from lantern.city import service as city_service
 from lantern.errors import DomainError, ValidationFailed
+from lantern.portal.forms import Problem
+from lantern.portal.i18n import mark as _
 from lantern.portal.reports import codes, photos
 from lantern.portal.reports import service as report_service
-from lantern.portal.reports.schemas import Problem, ReportIn
+from lantern.portal.reports.schemas import ReportIn
 from lantern.portal.web import language, portal_render, translator
 from lantern.security.policy import Principal
 from lantern.web.auth import PrincipalDep, PurposeDep, public, require
@@ -25,11 +27,6 @@ router = APIRouter(prefix="/portal", include_in_schema=False, dependencies=[publ
 staff = APIRouter(prefix="/portal-admin/reports", include_in_schema=False)
 Triage = Annotated[Principal, require("portal:triage")]
 ReportId = Annotated[int, Path(ge=1, le=2**31)]
-
-
-def _(message: str) -> str:
-    """Marks a message for the catalogues; it is translated where it is shown."""
-    return message
 
 
 async def _form(request: Request) -> AsyncIterator[FormData]:

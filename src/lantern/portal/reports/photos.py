@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from lantern.portal.i18n import mark as _
+
 MAX_PHOTOS = 3
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a 5 MB file can still decode to gigabytes (decompression bombs)
@@ -22,11 +24,6 @@ class CleanPhoto:
     width: int
     height: int
     sha256: str
-
-
-def _(message: str) -> str:
-    """Marks a message for the catalogues; it is translated where it is shown."""
-    return message
 
 
 class PhotoRefused(ValueError):

@@ -27,19 +27,6 @@ class ReportIn:
 
 
 @dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a report: the field, and a message id with its parameters."""
-
-    field: str
-    message: str
-    params: dict[str, object] = field(default_factory=dict)
-
-    @property
-    def english(self) -> str:
-        return self.message % self.params if self.params else self.message
-
-
-@dataclass(frozen=True)
 class Filed:
     report: PortalReport
     code: str

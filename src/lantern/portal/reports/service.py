@@ -25,9 +25,11 @@ from lantern.incidents import service as incident_service
 from lantern.kit.geo import h3_cell
 from lantern.mail import service as mail_service
 from lantern.models import Incident, PortalReport, PortalReportEvent, PortalReportPhoto, PortalSubscription
+from lantern.portal.forms import Problem
 from lantern.portal.i18n import LANGUAGES, Translator
+from lantern.portal.i18n import mark as _
 from lantern.portal.reports import catalogue, codes, photos, repository
-from lantern.portal.reports.schemas import Filed, Problem, ReportIn, RequestQuery
+from lantern.portal.reports.schemas import Filed, ReportIn, RequestQuery
 from lantern.security import context
 from lantern.security.access import Purpose, audit, guard, personal
 from lantern.security.policy import Principal
@@ -43,11 +45,6 @@ MAX_RESULTS = 1000
 DEFAULT_WINDOW = timedelta(days=90)
 NEAREST_ADDRESS_M = 100.0  # a map point this close to a registered address is filed under it
 BBOX_MARGIN_DEG = 0.02  # ~2 km around the city's extent: reports just outside it still reach us
-
-
-def _(message: str) -> str:
-    """Marks a message for the catalogues; it is translated where it is shown."""
-    return message
 
 
 STATUS_LABELS = {
