@@ -227,7 +227,8 @@ def test_reports_are_refused_not_acknowledged_when_the_writer_process_dies(runti
 
 
 def test_the_standalone_gateway_command_stores_reports_and_stops_cleanly(runtime: Runtime) -> None:
-    """`lantern monitor gateway` as operators run it: uvloop, a writer process, SIGTERM to stop."""
+    """`lantern monitor gateway` as operators run it: uvloop, a writer process, pinned to a CPU,
+    its own garbage-collection schedule, SIGTERM to stop."""
     settings = runtime.settings
     port = free_port()
     env = {
@@ -238,7 +239,8 @@ def test_the_standalone_gateway_command_stores_reports_and_stops_cleanly(runtime
         "LANTERN_KEYRING_PATH": str(settings.keyring_path),
         "LANTERN_SCHEDULER_ENABLED": "false",
     }
-    command = [sys.executable, "-m", "lantern", "monitor", "gateway", "--port", str(port)]
+    cpu = min(os.sched_getaffinity(0))
+    command = [sys.executable, "-m", "lantern", "monitor", "gateway", "--port", str(port), "--cpu", str(cpu)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     start = datetime.now(UTC) - timedelta(minutes=3)
     replies: list[int] = []
@@ -254,8 +256,10 @@ def test_the_standalone_gateway_command_stores_reports_and_stops_cleanly(runtime
         replies.append(await terminal.authenticate(await terminal.register()))
         for i in range(3):
             replies.append(await terminal.location(fix(start + timedelta(seconds=10 * i), 50.0)))
+        pinned.append(os.sched_getaffinity(process.pid))
         await terminal.close()
 
+    pinned: list[set[int]] = []
     try:
         with ThreadPoolExecutor(1) as pool:
             pool.submit(asyncio.run, asyncio.wait_for(talk(), 30)).result()
@@ -264,6 +268,17 @@ def test_the_standalone_gateway_command_stores_reports_and_stops_cleanly(runtime
         stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
     assert replies == [m.OK] * 4
+    assert pinned == [{cpu}]
     assert "'positions': 3" in stdout
     with transaction(runtime.sessions) as session:
         assert session.scalar(select(func.count()).select_from(Position)) == 3
+
+
+def test_the_gateway_command_names_a_cpu_it_cannot_have() -> None:
+    unavailable = max(os.sched_getaffinity(0)) + 1
+    command = [sys.executable, "-m", "lantern", "monitor", "gateway", "--cpu", str(unavailable)]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=60, env={**os.environ, "LANTERN_ENV": "test"}
+    )
+    assert done.returncode == 2
+    assert f"--cpu {unavailable}" in done.stderr and "may only use CPUs" in done.stderr

@@ -118,6 +118,47 @@ def test_escape_round_trip_and_no_flag_inside(data):
     assert framing.unescape(escaped) == data
 
 
+def _unescape_byte_by_byte(data: bytes) -> bytes:
+    """The standard's rule read literally: 7d 01 -> 7d, 7d 02 -> 7e, any other 7d is an error."""
+    out, i = bytearray(), 0
+    while i < len(data):
+        if data[i] == 0x7D:
+            if i + 1 >= len(data) or data[i + 1] not in (1, 2):
+                raise FrameError("bad escape sequence", data)
+            out.append(0x7C + data[i + 1])
+            i += 2
+        else:
+            out.append(data[i])
+            i += 1
+    return bytes(out)
+
+
+# Byte strings rich in 7d, 7e, 01 and 02, where escaping goes wrong if it goes wrong anywhere.
+tricky_bytes = st.lists(st.sampled_from([0x7D, 0x7E, 0x01, 0x02, 0x00, 0x7D]), max_size=40).map(bytes)
+
+
+@given(st.one_of(tricky_bytes, tricky_bytes.map(framing.escape), st.binary(max_size=60)))
+def test_unescape_agrees_with_the_byte_by_byte_rule(data):
+    try:
+        expected = _unescape_byte_by_byte(data)
+    except FrameError:
+        with pytest.raises(FrameError, match="bad escape"):
+            framing.unescape(data)
+    else:
+        assert framing.unescape(data) == expected
+
+
+@given(st.lists(st.one_of(tricky_bytes, st.binary(max_size=40)), min_size=1, max_size=6), st.integers(1, 50))
+def test_the_splitter_finds_the_same_frames_however_the_stream_is_cut(bodies, cut):
+    frames = [b"\x7e" + framing.escape(body) + b"\x7e" for body in bodies if body]
+    stream = b"".join(frames)
+    whole, pieces = FrameSplitter(), FrameSplitter()
+    got = [f for frame in frames for f in whole.feed(frame)]  # one frame per read: the shortcut
+    assert got == frames
+    got = [f for start in range(0, len(stream), cut) for f in pieces.feed(stream[start : start + cut])]
+    assert got == frames
+
+
 phones = st.text(alphabet="0123456789", min_size=1, max_size=12)
 times = st.datetimes(min_value=datetime(2001, 1, 1), max_value=datetime(2098, 12, 31), timezones=st.just(UTC)).map(
     lambda t: t.replace(microsecond=0)
@@ -152,12 +193,12 @@ def _round_trip(msg_id, body, version_2019=False, phone="13800138000", serial=7)
 def test_location_round_trip(location, serial):
     decoded, frame = _round_trip(messages.LOCATION, location, serial=serial)
     if location.lat == 0:  # -0.0 has no hemisphere: both signs decode to +0.0
-        location = messages.Location(**{**location.__dict__, "lat": 0.0})
+        location = location._replace(lat=0.0)
     if location.lon == 0:
-        location = messages.Location(**{**location.__dict__, "lon": 0.0})
+        location = location._replace(lon=0.0)
     # the status word as transmitted carries the hemisphere bits (2 south, 3 west)
     hemispheres = (0b100 if location.lat < 0 else 0) | (0b1000 if location.lon < 0 else 0)
-    location = messages.Location(**{**location.__dict__, "status_flags": location.status_flags | hemispheres})
+    location = location._replace(status_flags=location.status_flags | hemispheres)
     assert decoded == location
     assert encode_frame(*decode_frame(frame)) == frame
 
@@ -206,6 +247,22 @@ def test_general_and_register_replies_round_trip(serial, msg_id, result):
     assert decoded == messages.GeneralReply(serial, msg_id, result)
     reply = messages.RegisterReply(serial, result, "AUTH123" if result == 0 else "")
     assert _round_trip(messages.REGISTER_REPLY, reply)[0] == reply
+
+
+@given(
+    phones,
+    st.booleans(),
+    st.integers(0, 255),
+    st.integers(0, 65535),
+    st.integers(0, 65535),
+    st.integers(0, 65535),
+    st.integers(0, 4),
+)
+def test_the_cached_general_reply_is_the_frame_the_codec_builds(phone, v2019, protocol, ours, theirs, msg_id, result):
+    request = Header(msg_id, 0, 0, v2019, protocol if v2019 else 0, phone, theirs)
+    reply_header = Header(messages.PLATFORM_REPLY, 0, 0, v2019, request.protocol_version, phone, ours)
+    expected = encode_frame(reply_header, messages.GeneralReply(theirs, msg_id, result).encode())
+    assert messages.general_reply_frame(request, ours, result) == expected
 
 
 @given(st.sampled_from([messages.HEARTBEAT, messages.DEREGISTER]))

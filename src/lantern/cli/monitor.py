@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -117,18 +118,27 @@ def gateway(
     writer_process: Annotated[
         bool, typer.Option(help="commit positions in a child process, leaving the event loop its own core")
     ] = True,
+    cpu: Annotated[
+        int | None,
+        typer.Option(
+            help="pin the gateway to this CPU and its writer to the others (a core of its own: steadier latency)"
+        ),
+    ] = None,
 ) -> None:
     """Run the JT/T 808 gateway on its own (the engine runs in `lantern serve` or `lantern monitor run --follow`).
 
     Runs on uvloop (docs/benchmarks.md: the event loop's cost per frame is most of the gateway's).
     """
+    if cpu is not None and cpu not in os.sched_getaffinity(0):
+        err.print(f"[bold red]error:[/] --cpu {cpu}: this process may only use CPUs {sorted(os.sched_getaffinity(0))}")
+        raise typer.Exit(2)
     runtime = make_runtime()
     settings = runtime.settings
     bind_host = host or settings.monitor_gateway_host
     bind_port = port if port is not None else (settings.monitor_gateway_port or 6808)
 
     async def main() -> None:
-        gw = runner.build_gateway(runtime, writer_process=writer_process)
+        gw = runner.build_gateway(runtime, writer_process=writer_process, own_process=True, cpu=cpu)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

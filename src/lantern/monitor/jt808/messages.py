@@ -7,10 +7,12 @@ converted to degrees, km/h and aware UTC here and nowhere else.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
+from typing import NamedTuple
 
-from lantern.monitor.jt808.framing import FrameError, bcd_encode
+from lantern.monitor.jt808.framing import FrameError, Header, bcd_encode, checksum, escape
 
 _LOCATION_FIXED = struct.Struct(">IIIIHHH")  # alarm, status, lat, lon, altitude, speed, direction
 
@@ -225,8 +227,9 @@ EXTRA_NAMES = {
 }
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
+    """A 0x0200 body (a named tuple: the gateway decodes 20,000 a second)."""
+
     alarm_flags: int
     status_flags: int
     lat: float  # degrees, signed (hemisphere bits applied)
@@ -235,7 +238,7 @@ class Location:
     speed_kmh: float
     direction_deg: int
     time: datetime  # aware UTC
-    extras: tuple[Extra, ...] = field(default_factory=tuple)
+    extras: tuple[Extra, ...] = ()
 
     @property
     def alarms(self) -> dict[str, bool]:
@@ -256,20 +259,7 @@ class Location:
         alarm, status, raw_lat, raw_lon, altitude, speed, direction = _LOCATION_FIXED.unpack_from(body)
         lat = -raw_lat / 1e6 if status & 0b100 else raw_lat / 1e6
         lon = -raw_lon / 1e6 if status & 0b1000 else raw_lon / 1e6
-        digits = body[22:28].hex()
-        try:
-            # YY is 20YY in the standard (strptime's %y would read 69-99 as the 1900s).
-            local = datetime(
-                2000 + int(digits[0:2]),
-                int(digits[2:4]),
-                int(digits[4:6]),
-                int(digits[6:8]),
-                int(digits[8:10]),
-                int(digits[10:12]),
-                tzinfo=GMT8,
-            )
-        except ValueError as exc:
-            raise FrameError(f"location time {body[22:28].hex()} is not a BCD date", body) from exc
+        time = _utc_of_gmt8_bcd(body[22:28])
         extras = []
         offset = 28
         while offset < len(body):
@@ -280,7 +270,7 @@ class Location:
                 raise FrameError(f"additional item {item:#04x} cut short", body)
             extras.append(Extra(item, bytes(body[offset + 2 : offset + 2 + size])))
             offset += 2 + size
-        return cls(alarm, status, lat, lon, altitude, speed / 10, direction, local.astimezone(UTC), tuple(extras))
+        return cls(alarm, status, lat, lon, altitude, speed / 10, direction, time, tuple(extras))
 
     def encode(self) -> bytes:
         status = self.status_flags | (0b100 if self.lat < 0 else 0) | (0b1000 if self.lon < 0 else 0)
@@ -298,6 +288,27 @@ class Location:
         for extra in self.extras:
             out += bytes([extra.item_id, len(extra.raw)]) + extra.raw
         return out
+
+
+@lru_cache(maxsize=4096)
+def _utc_of_gmt8_bcd(raw: bytes) -> datetime:
+    """BCD ``YYMMDDhhmmss`` in GMT+8 -> aware UTC. Cached: terminals report on the second, so a
+    busy second brings thousands of reports that share a handful of time stamps."""
+    digits = raw.hex()
+    try:
+        # YY is 20YY in the standard (strptime's %y would read 69-99 as the 1900s).
+        local = datetime(
+            2000 + int(digits[0:2]),
+            int(digits[2:4]),
+            int(digits[4:6]),
+            int(digits[6:8]),
+            int(digits[8:10]),
+            int(digits[10:12]),
+            tzinfo=GMT8,
+        )
+    except ValueError as exc:
+        raise FrameError(f"location time {digits} is not a BCD date", raw) from exc
+    return local.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -377,3 +388,24 @@ class Reassembler:
             return None
         del self.pending[key]
         return b"".join(parts[i] for i in range(1, total + 1))
+
+
+_GENERAL_REPLY_TAIL = struct.Struct(">HHHB")  # our serial, their serial, their message id, result
+
+
+@lru_cache(maxsize=65536)
+def _reply_head(phone: str, version_2019: bool, protocol_version: int) -> tuple[bytes, int]:
+    """The escaped, constant start of every 0x8001 frame to one terminal, and its checksum."""
+    head = Header(PLATFORM_REPLY, 5, 0, version_2019, protocol_version, phone, 0).encode()[:-2]
+    return b"\x7e" + escape(head), checksum(head)
+
+
+def general_reply_frame(to: Header, serial: int, result: int) -> bytes:
+    """The complete 0x8001 frame answering ``to``; the same bytes as ``encode_frame`` gives.
+
+    Built from a cached per-terminal head plus seven bytes: this is the reply to nearly every
+    frame the gateway receives.
+    """
+    head, head_sum = _reply_head(to.phone, to.version_2019, to.protocol_version)
+    tail = _GENERAL_REPLY_TAIL.pack(serial, to.serial, to.msg_id, result)
+    return head + escape(tail + bytes([head_sum ^ checksum(tail)])) + b"\x7e"
