@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import polars as pl
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from lantern.incidents import service as incident_service
 from lantern.kit.scope import RowScope
+from lantern.models import SegmentSpeed
 from lantern.traffic import congestion, probe_ingest
 from lantern.traffic import demo as traffic_demo
 from lantern.traffic import service as traffic_service
@@ -84,6 +87,10 @@ def test_the_traffic_demo_builds_a_day_with_peaks_and_a_closure_linked_to_an_inc
     night = np.mean([index_at[h] for h in (0, 1, 2, 3) if h in index_at])
     assert index_at[8] > night + 2 and max(index_at[16], index_at[17]) > night + 2
 
+    # The same settings as the app's sessions: the city's time zone sets the night hours that
+    # free-flow speeds come from (without it the index is computed for UTC nights, and whether the
+    # two agree then depends on the hour the test runs).
+    session.info["settings"] = app.state.runtime.settings
     public = congestion.city_index(session)
     assert public["now"]["index"] is not None and public["series"] and public["districts"]
     layer = congestion.congestion_geojson(session)
@@ -158,3 +165,16 @@ def _slots(session, source):
     return probe_ingest.repository.segment_speeds_between(
         session, source, datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
     )
+
+
+def test_the_index_follows_changed_speeds_even_when_the_ids_and_counts_stay(session, clock):
+    """Another process rewrites speeds under the same ids (SQLite reuses rolled-back ids too):
+    the cached index must not survive that."""
+    end = clock.now().replace(minute=0, second=0, microsecond=0)
+    traffic_demo.build_demo(session, end=end, timezone="Europe/Helsinki", seed=7, trips=40)
+    before = congestion.city_index(session)["now"]
+    latest_hour = SegmentSpeed.time > end - timedelta(hours=1)
+    session.execute(update(SegmentSpeed).where(latest_hour).values(speed_kmh=SegmentSpeed.speed_kmh / 2))
+    time.sleep(congestion.FINGERPRINT_TTL_S + 0.1)  # how long a write by another process may go unseen
+    after = congestion.city_index(session)["now"]
+    assert after["tti"] > before["tti"]

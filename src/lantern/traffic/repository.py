@@ -142,14 +142,22 @@ def segment_speeds_between(session: Session, source: str, since: datetime, until
 
 
 def data_fingerprint(session: Session, since: datetime, until: datetime) -> tuple[Any, ...]:
-    """A cheap summary that changes whenever the data of the window (or a detector) changes."""
+    """A cheap summary that changes whenever the data of the window (or a detector) changes.
+
+    Counts and the highest id alone are not enough: SQLite hands out the ids of deleted or
+    rolled-back rows again, so other speeds under the same ids once served a stale index (a
+    test that rolls back its data saw the previous test's). The sums of the speeds cover that.
+    """
     probes = session.execute(
-        select(func.count(SegmentSpeed.id), func.max(SegmentSpeed.id), func.sum(SegmentSpeed.samples)).where(
-            SegmentSpeed.time >= since, SegmentSpeed.time <= until
-        )
+        select(
+            func.count(SegmentSpeed.id),
+            func.max(SegmentSpeed.id),
+            func.sum(SegmentSpeed.samples),
+            func.sum(SegmentSpeed.speed_kmh),
+        ).where(SegmentSpeed.time >= since, SegmentSpeed.time <= until)
     ).one()
     readings = session.execute(
-        select(func.count(TrafficReading.id), func.max(TrafficReading.id)).where(
+        select(func.count(TrafficReading.id), func.max(TrafficReading.id), func.sum(TrafficReading.speed_kmh)).where(
             TrafficReading.time >= since, TrafficReading.time <= until
         )
     ).one()
