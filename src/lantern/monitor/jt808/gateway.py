@@ -42,21 +42,9 @@ MAX_STRAY_BYTES = 65536
 
 # A position on its way from a terminal to the input log: a plain tuple, because the gateway
 # hands 20,000 a second to the writer process and a tuple of numbers pickles at a fraction of a
-# dict's cost. ``report_rows`` turns them into the input log's rows on the other side. The
-# fields are REPORT_FIELDS, then the named additional items (or None).
+# dict's cost. ``report_rows`` turns them into the input log's rows on the other side (the
+# order of the fields is the one there; the last is the named additional items, or None).
 PositionReport = tuple[str, datetime, float, float, float, int, int, bool, int, int, dict[str, Any] | None]
-REPORT_FIELDS = (
-    "vehicle_id",
-    "time",
-    "lat",
-    "lon",
-    "speed_kmh",
-    "heading",
-    "altitude_m",
-    "valid",
-    "alarm_flags",
-    "status_flags",
-)
 
 
 @dataclass(frozen=True)
