@@ -489,7 +489,7 @@ def main() -> None:
             g = gateway_throughput(args.connections, args.rate, args.seconds, tuned, args.postgres)
             rows.append(
                 (
-                    "uvloop + writer process + quiet gc" if tuned else "asyncio + commit thread",
+                    "uvloop + writer process + scheduled gc + pinned" if tuned else "asyncio + commit thread",
                     f"{g['connected']:,}",
                     f"{g['setup_s']:.1f} s",
                     f"{g['frames'] / g['elapsed_s']:,.0f}",
