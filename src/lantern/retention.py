@@ -55,7 +55,16 @@ DATA_CLASSES = (
     DataClass("plate_reads_unmatched", "plate and tag reads that matched no hotlist (never stored)", 0, 0, None),
     # JT/T 809 asks platforms to keep regulated vehicles' tracks for at least six months.
     DataClass(
-        "vehicle_positions", "positions of regulated vehicles (JT/T 808)", 180, 365, monitor_service.purge_positions
+        "vehicle_positions", "tracks of regulated vehicles (JT/T 808 positions)", 180, 365, monitor_service.purge_tracks
+    ),
+    # The monitoring input log: positions as received. Once the rule engine and the track stream
+    # have both read a row its content lives on in the tracks; it is kept a week for checking.
+    DataClass(
+        "vehicle_position_log",
+        "monitoring input log (positions as received, also held in tracks)",
+        1,
+        7,
+        monitor_service.purge_position_log,
     ),
     DataClass("mail_sent", "delivered e-mail (holds recipients' addresses)", 0, 30, mail_service.purge_sent),
     # Body-worn-camera rules (2016): footage kept at least six months, permanently when it is

@@ -5,7 +5,9 @@ from __future__ import annotations
 import gc
 import weakref
 
-from lantern.monitor.collector import ScheduledCollector
+import pytest
+
+from lantern.monitor.collector import ScheduledCollector, paused
 
 
 class Node:
@@ -45,3 +47,22 @@ def test_a_tick_before_the_pass_is_due_does_nothing() -> None:
         collector.end()
     gc.collect()
     assert gone() is None
+
+
+def test_a_paused_block_collects_nothing_and_gives_collection_back_even_on_error() -> None:
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), paused():
+        assert not gc.isenabled()
+        raise RuntimeError("a batch failed")
+    assert gc.isenabled()
+
+
+def test_a_pause_inside_a_scheduled_process_leaves_collection_off() -> None:
+    collector = ScheduledCollector()
+    collector.begin()
+    try:
+        with paused():
+            pass
+        assert not gc.isenabled()  # the gateway's own schedule still rules
+    finally:
+        collector.end()

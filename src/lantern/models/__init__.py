@@ -30,6 +30,7 @@ from lantern.models.monitor import (
     Reader,
     ReaderCount,
     Terminal,
+    VehicleTrack,
 )
 from lantern.models.oversight import (
     CaseStep,
@@ -136,4 +137,5 @@ __all__ = [
     "User",
     "UserRole",
     "UserSession",
+    "VehicleTrack",
 ]

@@ -51,10 +51,15 @@ class Terminal(Base):
 
 
 class Position(Base):
-    """An acknowledged position report: the engine's input log, read in id order."""
+    """An acknowledged position report: the engine's input log, read in id order.
+
+    Deliberately indexed by id alone. With thousands of terminals reporting in turn, an index
+    on (vehicle, time) puts every row on its own index page: it made each 1,000-row commit of
+    the gateway ten times dearer (decision 0007, third addendum). A vehicle's history is read
+    from :class:`VehicleTrack`, which the track stream fills from this log in batches.
+    """
 
     __tablename__ = "monitor_positions"
-    __table_args__ = (Index("ix_monitor_positions_vehicle_time", "vehicle_id", "time"),)
 
     id: Mapped[int] = mapped_column(PositionId, primary_key=True)
     vehicle_id: Mapped[str] = mapped_column(String(40))
@@ -70,6 +75,31 @@ class Position(Base):
     extras: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     source: Mapped[str] = mapped_column(String(10))  # jt808 | http | replay
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class VehicleTrack(Base):
+    """One vehicle's positions from one UTC hour, as moved out of the input log in one batch.
+
+    ``points`` holds the positions column-wise (``lantern.monitor.tracks`` reads and writes
+    it), every field of the log row, so the log can be purged once its rows are here. A
+    vehicle-hour may have several rows (one per batch); ``first_position_id`` and
+    ``last_position_id`` bound the log ids a row holds, which is how a reader tells rows
+    already here from the log's unmoved tail.
+    """
+
+    __tablename__ = "monitor_tracks"
+    __table_args__ = (
+        Index("ix_monitor_tracks_vehicle_hour", "vehicle_id", "hour"),
+        Index("ix_monitor_tracks_hour", "hour"),
+    )
+
+    id: Mapped[int] = mapped_column(PositionId, primary_key=True)
+    vehicle_id: Mapped[str] = mapped_column(String(40))
+    hour: Mapped[datetime] = mapped_column(UTCDateTime)  # start of the UTC hour of the fixes' times
+    first_position_id: Mapped[int] = mapped_column(BigInteger)
+    last_position_id: Mapped[int] = mapped_column(BigInteger)
+    count: Mapped[int] = mapped_column(Integer)
+    points: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class EngineCheckpoint(Base):

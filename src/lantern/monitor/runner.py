@@ -14,12 +14,16 @@ from typing import Any
 
 from lantern.db import transaction
 from lantern.monitor import service as monitor_service
+from lantern.monitor import tracks
 from lantern.monitor.collector import ScheduledCollector
 from lantern.monitor.jt808.gateway import Auth, Gateway, GatewayStore, PositionReport, report_rows
 from lantern.monitor.writer import WriterProcess
 from lantern.runtime import Runtime
 
 log = logging.getLogger("lantern.monitor")
+
+# Moving tracks in batches of a minute keeps the timeline's unindexed tail scan short.
+TRACKS_EVERY_S = 60.0
 
 
 def gateway_store(runtime: Runtime) -> GatewayStore:
@@ -90,14 +94,44 @@ def engine_round(runtime: Runtime) -> monitor_service.EngineRun:
         return monitor_service.process_pending(session)
 
 
-def drain(runtime: Runtime, *, follow: bool = False, idle_s: float = 0.5, progress: Any = None) -> int:
-    """Process until the backlog is empty (or for ever with ``follow``); returns positions processed."""
-    total = 0
+def track_round(runtime: Runtime) -> monitor_service.EngineRun:
+    """One committed batch of the input log into vehicles' tracks."""
+    with transaction(runtime.sessions) as session:
+        return tracks.move_pending(session)
+
+
+def move_tracks(runtime: Runtime, budget_s: float = 10.0) -> int:
+    """Batches until the log is moved or ``budget_s`` is spent; returns positions moved."""
+    moved, started = 0, time.monotonic()
+    while True:
+        run = track_round(runtime)
+        moved += run.positions
+        if run.positions < tracks.BATCH or time.monotonic() - started > budget_s:
+            return moved
+
+
+def drain(
+    runtime: Runtime,
+    *,
+    follow: bool = False,
+    idle_s: float = 0.5,
+    progress: Any = None,
+    tracks_every_s: float = TRACKS_EVERY_S,
+) -> int:
+    """Process until the backlog is empty (or for ever with ``follow``); returns positions processed.
+
+    Between engine rounds the log is moved into tracks every ``tracks_every_s`` and once more
+    before returning, so a drained log is also a moved one.
+    """
+    total, tracks_due = 0, time.monotonic() + tracks_every_s
     while True:
         run = engine_round(runtime)
         total += run.positions
         if progress is not None:
             progress(run)
+        if time.monotonic() >= tracks_due or (run.positions == 0 and not follow):
+            move_tracks(runtime)
+            tracks_due = time.monotonic() + tracks_every_s
         if run.positions == 0:
             if not follow:
                 return total

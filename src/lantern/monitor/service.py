@@ -21,13 +21,14 @@ from sqlalchemy.orm import Session
 from lantern.alerts import service as alert_service
 from lantern.city import service as city_service
 from lantern.errors import Conflict, NotFound, ValidationFailed
-from lantern.models import Geofence, MonitoredVehicle, Position, Terminal
-from lantern.monitor import analytics, repository, streams
+from lantern.models import Geofence, MonitoredVehicle, Terminal
+from lantern.monitor import analytics, repository, streams, tracks
 from lantern.monitor.rules.config import VehicleClass, load_classes
 from lantern.monitor.rules.engine import SEVERITY, TITLES, Rules, alert_key, offline, step
 from lantern.monitor.rules.state import EngineState
 from lantern.monitor.rules.zones import Fence, Route, project
 from lantern.monitor.schemas import GeofenceIn, PositionIn, VehicleCreate
+from lantern.monitor.tracks import TrackPoint
 from lantern.security import context
 from lantern.security.access import audit, guard
 from lantern.security.policy import Principal
@@ -313,15 +314,18 @@ def _alert_in(row: dict[str, Any], plates: dict[str, str], fence_severity: dict[
 
 
 def engine_status(session: Session, principal: Principal) -> dict[str, Any]:
-    """How far the engine has read, how far behind it is, and what it dropped."""
+    """How far the engine and the track stream have read, how far behind they are, what was dropped."""
     guard(principal, "monitor:read")
     checkpoint = repository.checkpoint(session, ENGINE)
     latest = repository.latest_position_id(session)
     done = checkpoint.position_id if checkpoint else 0
+    moved = tracks.moved_up_to(session)
     return {
         "processed_up_to": done,
         "latest": latest,
         "backlog": latest - done,
+        "tracks_up_to": moved,
+        "tracks_backlog": latest - moved,
         "counts": checkpoint.counts if checkpoint else {},
         "updated_at": checkpoint.updated_at.isoformat() if checkpoint else None,
     }
@@ -384,11 +388,11 @@ def delete_geofence(session: Session, principal: Principal, fence_id: str) -> No
 
 def day_track(
     session: Session, principal: Principal, vehicle_id: str, start: datetime
-) -> tuple[MonitoredVehicle, list[Position]]:
+) -> tuple[MonitoredVehicle, list[TrackPoint]]:
     """One vehicle's positions for 24 h from ``start`` (audited: it is a movement record)."""
     guard(principal, "monitor:read")
     vehicle = get_vehicle_or_raise(session, vehicle_id)
-    rows = list(repository.track(session, vehicle_id, start, start + timedelta(days=1)))
+    rows = tracks.read(session, vehicle_id, start, start + timedelta(days=1))
     audit(
         session,
         principal,
@@ -400,9 +404,17 @@ def day_track(
     return vehicle, rows
 
 
-def purge_positions(session: Session, before: datetime) -> int:
-    """Retention: positions older than the cut-off."""
-    return repository.delete_positions_before(session, before)
+def purge_tracks(session: Session, before: datetime) -> int:
+    """Retention of vehicles' history: track rows whose hour ended before the cut-off."""
+    return repository.delete_tracks_before(session, before)
+
+
+def purge_position_log(session: Session, before: datetime) -> int:
+    """Retention of the input log: rows received before the cut-off that both the rule engine
+    and the track stream have read (a row neither has read yet is kept, however old)."""
+    engine = repository.checkpoint(session, ENGINE)
+    read_by_both = min(engine.position_id if engine else 0, tracks.moved_up_to(session))
+    return repository.delete_log_before(session, before, read_by_both)
 
 
 def vehicle_statuses(session: Session, principal: Principal) -> list[dict[str, Any]]:
