@@ -287,3 +287,22 @@ def test_alerts_do_not_depend_on_how_the_stream_is_batched() -> None:
     assert sorted(alert_key(r) for r in batched.to_dicts()) == sorted(alert_key(r) for r in whole.to_dicts()), (
         "same alerts, none twice"
     )
+
+
+def test_a_consuming_step_gives_what_a_pure_step_gives_and_a_pure_step_leaves_its_input_alone() -> None:
+    rules, stream = _mixed_day()
+    pieces = [stream.slice(i, 700) for i in range(0, stream.height, 700)]
+    pure, consumed = EngineState(), EngineState()
+    pure_alerts, consumed_alerts = [], []
+    for piece in pieces:
+        before = pure.to_bytes()
+        result = step(pure, piece, rules)
+        assert pure.to_bytes() == before, "a pure step changed the state it was given"
+        pure = result.state
+        pure_alerts.append(result.alerts)
+        result = step(consumed, piece, rules, consume=True)
+        consumed = result.state
+        consumed_alerts.append(result.alerts)
+    assert pure.to_bytes() == consumed.to_bytes()
+    assert pl.concat(pure_alerts).equals(pl.concat(consumed_alerts))
+    assert pure.ring.drive.sum() > 0  # the ring was really used

@@ -252,7 +252,7 @@ class VehicleStream:
         frames, counts = [], {}
         if rows:
             batch = pl.DataFrame([r[1:] for r in rows], schema=POSITION_BATCH, orient="row")
-            result = step(state, batch, rules)
+            result = step(state, batch, rules, consume=True)  # state was decoded for this batch alone
             state, counts = result.state, result.counts
             frames.append(result.alerts)
         now = _offline_clock(session, state)

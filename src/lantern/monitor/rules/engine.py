@@ -122,8 +122,14 @@ def as_batch(frame: pl.DataFrame) -> pl.DataFrame:
 CARRIED = [c for c in VEHICLE_SCHEMA if c != VID]
 
 
-def step(state: EngineState, batch: pl.DataFrame, rules: Rules) -> StepResult:
-    """Apply every vehicle rule to one batch of positions; ``state`` is not modified."""
+def step(state: EngineState, batch: pl.DataFrame, rules: Rules, *, consume: bool = False) -> StepResult:
+    """Apply every vehicle rule to one batch of positions; ``state`` is not modified.
+
+    ``consume=True`` is for a caller that drops ``state`` afterwards (the engine runner decodes
+    a fresh one from its checkpoint for every batch): the 24 h driving ring (97 slots a vehicle,
+    78 MB for 100,000 vehicles) is then updated in place instead of copied first, which was 8 %
+    of a step. ``state`` must not be used again after such a call.
+    """
     registry = rules.registry
     batch = as_batch(batch)
     received = batch.height
@@ -150,7 +156,7 @@ def step(state: EngineState, batch: pl.DataFrame, rules: Rules) -> StepResult:
     fixes = driving.classify(route_distance(fixes, x, y, rules.compiled_routes))
 
     drive_alerts, drive_state = driving.continuous(fixes)
-    ring = state.ring.copy()
+    ring = state.ring if consume else state.ring.copy()
     daily_alerts, daily_state = driving.daily(fixes, ring, ring.rows_for(np.array(rules.ids, dtype=object)))
     speed_alerts, speed_state = episodes.overspeed(fixes)
     route_alerts, route_state = episodes.route_deviation(fixes)

@@ -56,15 +56,18 @@ class DailyRing:
 
     def rows_for(self, vehicle_ids: np.ndarray) -> np.ndarray:
         """Ring rows of these vehicles, adding rows for vehicles seen for the first time."""
+        wanted = vehicle_ids.tolist()
+        if wanted == self.ids:  # the steady state: the engine asks for the registry, in its order
+            return np.arange(len(wanted), dtype=np.int64)
         index = {vid: i for i, vid in enumerate(self.ids)}
-        new = [vid for vid in dict.fromkeys(vehicle_ids.tolist()) if vid not in index]
+        new = [vid for vid in dict.fromkeys(wanted) if vid not in index]
         if new:
             for vid in new:
                 index[vid] = len(self.ids)
                 self.ids.append(vid)
             self.drive = np.vstack([self.drive, np.zeros((len(new), RING_SLOTS), dtype=np.float32)])
             self.bucket = np.vstack([self.bucket, np.full((len(new), RING_SLOTS), -1, dtype=np.int32)])
-        return np.fromiter((index[v] for v in vehicle_ids.tolist()), dtype=np.int64, count=len(vehicle_ids))
+        return np.fromiter((index[v] for v in wanted), dtype=np.int64, count=len(wanted))
 
     def copy(self) -> DailyRing:
         return DailyRing(list(self.ids), self.drive.copy(), self.bucket.copy())
