@@ -102,10 +102,6 @@ def _monitor_engine(runtime: Runtime) -> str:
     return f"{run.positions} positions, {run.alerts} alerts"
 
 
-def _monitor_tracks(runtime: Runtime) -> str:
-    return f"{monitor_runner.move_tracks(runtime)} positions moved into tracks"
-
-
 def _drone_conformance(runtime: Runtime) -> str:
     with transaction(runtime.sessions) as session:
         run = drone_service.process_pending(session)
@@ -148,7 +144,7 @@ def default_jobs(demo_live: bool = False) -> list[Job]:
     jobs = [
         Job("dispatch-timers", timedelta(seconds=10), _dispatch_timers),
         Job("monitor-engine", timedelta(seconds=1), _monitor_engine, quiet=True),
-        Job("monitor-tracks", timedelta(seconds=monitor_runner.TRACKS_EVERY_S), _monitor_tracks, quiet=True),
+        Job("monitor-tracks", timedelta(seconds=monitor_runner.TRACKS_EVERY_S), monitor_runner.file_tracks, quiet=True),
         Job("drone-conformance", timedelta(seconds=1), _drone_conformance, quiet=True),
         Job("crowd-density", timedelta(seconds=5), _crowd_density, quiet=True),
         Job("hazmat-reconcile", timedelta(minutes=15), reconcile_job),

@@ -15,6 +15,7 @@ from sqlalchemy import func, inspect, select
 
 from lantern.config import Settings
 from lantern.db import Base, transaction
+from lantern.errors import Conflict
 from lantern.models import Position, VehicleTrack
 from lantern.monitor import repository, runner, tracks
 from lantern.monitor import service as monitor_service
@@ -65,7 +66,8 @@ def test_a_day_reads_the_same_before_during_and_after_the_move(live):
     waiting = monitor_service.engine_status(live, f.SUPERVISOR)["tracks_backlog"]
     assert waiting >= 2 * fixes  # both vehicles, not yet filed (what /monitor shows)
     tracks.move_pending(live, limit=fixes // 2)  # part moved, the rest still only in the log
-    assert monitor_service.engine_status(live, f.SUPERVISOR)["tracks_backlog"] == waiting - fixes // 2
+    # Ids, not rows: on PostgreSQL rolled-back inserts leave gaps in the id sequence.
+    assert 0 < monitor_service.engine_status(live, f.SUPERVISOR)["tracks_backlog"] <= waiting - fixes // 2
     assert _day(live, "TR-1", MIDNIGHT) == before
     assert _day(live, "TR-1", MIDNIGHT - timedelta(days=1)) == previous_day
 
@@ -95,16 +97,19 @@ def test_a_move_is_exactly_once_and_keeps_every_field(live):
     assert live.scalar(select(func.count()).select_from(VehicleTrack).where(VehicleTrack.vehicle_id == "TR-3")) == 1
 
 
-def test_rows_moved_after_the_checkpoint_was_read_are_left_to_the_tail(live):
-    """The reader's guard for PostgreSQL, where each statement sees its own snapshot."""
+def test_positions_moved_while_a_day_is_read_are_shown_once(live):
+    """On PostgreSQL each statement of the read sees its own snapshot: a move can fall between
+    the reader's checkpoint and its track query, and then the positions are in both."""
     _drive(live, "TR-4", MIDNIGHT + timedelta(hours=3))
-    seen_checkpoint = tracks.moved_up_to(live)
-    _move_all(live)  # commits "between" the reader's checkpoint and its track query
     start, end = MIDNIGHT, MIDNIGHT + timedelta(days=1)
-    from_tracks = repository.track_rows(live, "TR-4", start, end, seen_checkpoint)
-    from_tail = repository.log_tail(live, "TR-4", seen_checkpoint, start, end)
-    everything = tracks.read(live, "TR-4", start, end)
-    assert from_tracks == [] and len(from_tail) == len(everything) > 0
+    stale_checkpoint = tracks.moved_up_to(live)
+    _move_all(live)  # commits between the reader's checkpoint and its track query
+    packed = repository.track_rows(live, "TR-4", start, end)
+    tail = repository.log_tail(live, "TR-4", stale_checkpoint, start, end)
+    assert packed and len(tail) > 0  # the same positions, twice over
+    shown = tracks.combine(packed, tail, start, end)
+    assert len({p.id for p in shown}) == len(shown) == len(tail)
+    assert shown == tracks.read(live, "TR-4", start, end)
 
 
 times = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
@@ -166,13 +171,92 @@ def test_the_log_keeps_rows_the_track_stream_has_not_read_however_old(live, cloc
     assert monitor_service.purge_position_log(live, clock.now() - timedelta(days=7)) > 0
 
 
-def test_draining_the_engine_also_moves_the_tracks(fresh_runtime):
+def _rows_per_hour(session, vehicle_id: str) -> dict[datetime, int]:
+    rows = session.scalars(select(VehicleTrack).where(VehicleTrack.vehicle_id == vehicle_id)).all()
+    counts: dict[datetime, int] = {}
+    for row in rows:
+        counts[row.hour] = counts.get(row.hour, 0) + 1
+    return counts
+
+
+def _seal_all(session, now: datetime) -> int:
+    merged = 0
+    while (hour := tracks.hour_to_seal(session, now)) is not None:
+        part = tracks.seal_part(session, hour, limit=1)  # one vehicle a part: the parts must add up
+        if part == 0:
+            tracks.mark_sealed(session, hour)
+        merged += part
+    return merged
+
+
+def test_finished_hours_are_sealed_into_one_row_per_vehicle_and_read_the_same(live):
+    # Three hours of driving moved in small batches (many rows per vehicle-hour), two vehicles.
+    for vehicle_id in ("TS-1", "TS-2"):
+        _drive(live, vehicle_id, MIDNIGHT + timedelta(hours=1), minutes=180, every_s=30)
+    _move_all(live, limit=40)
+    day = _day(live, "TS-1", MIDNIGHT)
+    one, two, three, four = (MIDNIGHT + timedelta(hours=h) for h in (1, 2, 3, 4))
+    before = _rows_per_hour(live, "TS-1")
+    assert sorted(before) == [one, two, three, four]
+    assert before[one] > 1 and before[two] > 1 and before[three] > 1 and before[four] == 1  # 04:00: the last fix
+
+    # The newest data is in hour 04, so hours before 03 are due (the wall clock is days on).
+    assert _seal_all(live, now=MIDNIGHT + timedelta(days=5)) == 2 * 2
+    assert _rows_per_hour(live, "TS-1") == {one: 1, two: 1, three: before[three], four: 1}
+    assert _day(live, "TS-1", MIDNIGHT) == day
+    sealed = live.scalars(select(VehicleTrack).where(VehicleTrack.vehicle_id == "TS-1", VehicleTrack.hour == one)).one()
+    ids = sealed.points["id"]
+    assert ids == sorted(ids) and sealed.count == len(ids) == 120
+    assert (sealed.first_position_id, sealed.last_position_id) == (ids[0], ids[-1])
+    assert _seal_all(live, now=MIDNIGHT + timedelta(days=5)) == 0  # nothing twice
+
+
+def test_the_wall_clock_also_holds_sealing_back(live):
+    _drive(live, "TS-3", MIDNIGHT + timedelta(hours=1), minutes=120, every_s=60)
+    _move_all(live, limit=10)
+    assert tracks.hour_to_seal(live, now=MIDNIGHT + timedelta(hours=2, minutes=30)) is None
+    assert tracks.hour_to_seal(live, now=MIDNIGHT + timedelta(hours=3)) == MIDNIGHT + timedelta(hours=1)
+
+
+def test_a_late_upload_into_a_sealed_hour_is_still_shown(live):
+    _drive(live, "TS-4", MIDNIGHT + timedelta(hours=1), minutes=180, every_s=60)
+    _move_all(live, limit=20)
+    _seal_all(live, now=MIDNIGHT + timedelta(days=5))
+    before = _day(live, "TS-4", MIDNIGHT)
+    late = track(
+        "TS-4", MIDNIGHT + timedelta(hours=1, minutes=30, seconds=7), [Leg(1, 0)], every_s=60, origin=f.HELSINKI
+    )
+    monitor_service.ingest_positions(live, f.FEED, f.positions(late))  # a blind-area upload, days later
+    _move_all(live)
+    shown = _day(live, "TS-4", MIDNIGHT)
+    assert len(shown) == len(before) + late.height
+    assert [p["time"] for p in shown] == sorted(p["time"] for p in shown)
+
+
+def test_merging_rows_another_process_merged_first_is_refused(live):
+    _drive(live, "TS-5", MIDNIGHT + timedelta(hours=1), minutes=60, every_s=60)
+    _move_all(live, limit=10)
+    hour = MIDNIGHT + timedelta(hours=1)
+    stale = repository.track_rows_of(live, hour, ["TS-5"])
+    assert tracks.seal_part(live, hour) == 1  # the other process
+    with pytest.raises(Conflict):
+        repository.replace_tracks(live, hour, ["TS-5"], [r.id for r in stale], [])
+
+
+def test_draining_the_engine_also_moves_and_seals_the_tracks(fresh_runtime):
+    fixes = track("TR-7", MIDNIGHT, [Leg(240, 50)], every_s=60, origin=f.HELSINKI)
     with transaction(fresh_runtime.sessions) as session:
-        fixes = _drive(session, "TR-7", MIDNIGHT)
-    assert runner.drain(fresh_runtime) == fixes
+        f.vehicle(session, "TR-7")
+    for part in (fixes.head(90), fixes.tail(-90)):  # 00:00-01:29, then 01:30-04:00
+        with transaction(fresh_runtime.sessions) as session:
+            monitor_service.ingest_positions(session, f.FEED, f.positions(part))
+        assert runner.drain(fresh_runtime) == part.height
     with transaction(fresh_runtime.sessions) as session:
         assert tracks.moved_up_to(session) == repository.latest_position_id(session) > 0
-        assert len(tracks.read(session, "TR-7", MIDNIGHT, MIDNIGHT + timedelta(days=1))) == fixes
+        assert len(tracks.read(session, "TR-7", MIDNIGHT, MIDNIGHT + timedelta(days=1))) == fixes.height
+        # Hour 01 came in two drains; the data reach 04:00, so it is sealed into one row.
+        assert set(_rows_per_hour(session, "TR-7").values()) == {1}
+        assert tracks.first_unsealed_hour(session) == MIDNIGHT + timedelta(hours=3)
 
 
 def test_the_migrations_make_the_monitor_tables_the_models_declare(session):

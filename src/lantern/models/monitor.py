@@ -82,9 +82,9 @@ class VehicleTrack(Base):
 
     ``points`` holds the positions column-wise (``lantern.monitor.tracks`` reads and writes
     it), every field of the log row, so the log can be purged once its rows are here. A
-    vehicle-hour may have several rows (one per batch); ``first_position_id`` and
-    ``last_position_id`` bound the log ids a row holds, which is how a reader tells rows
-    already here from the log's unmoved tail.
+    vehicle-hour has a row per batch until the hour is over, then one (sealed); a late upload
+    into a sealed hour adds a row. ``first_position_id`` and ``last_position_id`` bound the log
+    ids a row holds.
     """
 
     __tablename__ = "monitor_tracks"

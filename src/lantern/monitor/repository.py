@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from lantern.errors import Conflict
 from lantern.models import (
     EngineCheckpoint,
     Geofence,
@@ -236,21 +237,85 @@ def insert_tracks(session: Session, rows: list[dict[str, Any]]) -> None:
         session.execute(insert(cast(Table, VehicleTrack.__table__)), rows)  # Core executemany: no ORM bookkeeping
 
 
-def track_rows(
-    session: Session, vehicle_id: str, first_hour: datetime, end: datetime, up_to_id: int
-) -> list[dict[str, Any]]:
+def track_rows(session: Session, vehicle_id: str, first_hour: datetime, end: datetime) -> list[dict[str, Any]]:
     """The packed points of a vehicle's track rows for the hours from ``first_hour`` to ``end``."""
     query = (
         select(VehicleTrack.points)
-        .where(
-            VehicleTrack.vehicle_id == vehicle_id,
-            VehicleTrack.hour >= first_hour,
-            VehicleTrack.hour < end,
-            VehicleTrack.first_position_id <= up_to_id,
-        )
+        .where(VehicleTrack.vehicle_id == vehicle_id, VehicleTrack.hour >= first_hour, VehicleTrack.hour < end)
         .order_by(VehicleTrack.hour, VehicleTrack.id)
     )
     return list(session.scalars(query).all())
+
+
+def first_track_hour(session: Session, not_before: datetime | None) -> datetime | None:
+    query = select(func.min(VehicleTrack.hour))
+    if not_before is not None:
+        query = query.where(VehicleTrack.hour >= not_before)
+    return _aware(session.scalar(query))
+
+
+def newest_track_hour(session: Session) -> datetime | None:
+    return _aware(session.scalar(select(func.max(VehicleTrack.hour))))
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """min()/max() come back without the column's type processing (naive text on SQLite)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def vehicles_with_split_hour(session: Session, hour: datetime, limit: int) -> list[str]:
+    """Vehicles with more than one track row for ``hour``."""
+    query = (
+        select(VehicleTrack.vehicle_id)
+        .where(VehicleTrack.hour == hour)
+        .group_by(VehicleTrack.vehicle_id)
+        .having(func.count() > 1)
+        .order_by(VehicleTrack.vehicle_id)
+        .limit(limit)
+    )
+    return list(session.scalars(query).all())
+
+
+def track_rows_of(session: Session, hour: datetime, vehicle_ids: Sequence[str]) -> list[Any]:
+    query = (
+        select(
+            VehicleTrack.id,
+            VehicleTrack.vehicle_id,
+            VehicleTrack.first_position_id,
+            VehicleTrack.last_position_id,
+            VehicleTrack.count,
+            VehicleTrack.points,
+        )
+        .where(VehicleTrack.hour == hour, VehicleTrack.vehicle_id.in_(list(vehicle_ids)))
+        .order_by(VehicleTrack.vehicle_id, VehicleTrack.id)
+    )
+    return list(session.execute(query).all())
+
+
+def replace_tracks(
+    session: Session, hour: datetime, vehicle_ids: Sequence[str], old: Sequence[int], rows: list[dict[str, Any]]
+) -> None:
+    """Delete the vehicles' track rows of ``hour`` that are ``old`` and insert ``rows`` instead.
+
+    Deleted by hour, vehicle and id range (an IN list of every id would pass SQLite's limit on
+    bound parameters); a count other than ``len(old)`` means another process merged these rows,
+    or a row appeared in the range meanwhile, and raises Conflict (the caller rolls back).
+    """
+    result = session.execute(
+        delete(VehicleTrack).where(
+            VehicleTrack.hour == hour,
+            VehicleTrack.vehicle_id.in_(list(vehicle_ids)),
+            VehicleTrack.id >= min(old),
+            VehicleTrack.id <= max(old),
+        )
+    )
+    if int(result.rowcount or 0) != len(old):  # type: ignore[attr-defined]
+        raise Conflict("track rows were merged by another process meanwhile; try again")
+    insert_tracks(session, rows)
 
 
 def checkpoint(session: Session, name: str, *, lock: bool = False) -> EngineCheckpoint | None:

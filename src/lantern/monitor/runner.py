@@ -13,8 +13,8 @@ import time
 from typing import Any
 
 from lantern.db import transaction
+from lantern.monitor import collector, tracks
 from lantern.monitor import service as monitor_service
-from lantern.monitor import tracks
 from lantern.monitor.collector import ScheduledCollector
 from lantern.monitor.jt808.gateway import Auth, Gateway, GatewayStore, PositionReport, report_rows
 from lantern.monitor.writer import WriterProcess
@@ -110,6 +110,29 @@ def move_tracks(runtime: Runtime, budget_s: float = 10.0) -> int:
             return moved
 
 
+def seal_tracks(runtime: Runtime, budget_s: float = 10.0) -> int:
+    """Merge the rows of finished hours, part by part, until none is due or ``budget_s`` is spent."""
+    merged, started = 0, time.monotonic()
+    while time.monotonic() - started <= budget_s:
+        with transaction(runtime.sessions) as session:
+            hour = tracks.hour_to_seal(session, runtime.clock.now())
+            if hour is None:
+                return merged
+            with collector.paused():  # a part decodes ~30,000 small JSON rows: see tracks.move_pending
+                part = tracks.seal_part(session, hour)
+            if part == 0:
+                tracks.mark_sealed(session, hour)
+        merged += part
+    return merged
+
+
+def file_tracks(runtime: Runtime) -> str:
+    """The track job: move the log into tracks, then seal finished hours."""
+    moved = move_tracks(runtime)
+    merged = seal_tracks(runtime)
+    return f"{moved} positions moved into tracks, {merged} vehicle-hours sealed"
+
+
 def drain(
     runtime: Runtime,
     *,
@@ -120,8 +143,8 @@ def drain(
 ) -> int:
     """Process until the backlog is empty (or for ever with ``follow``); returns positions processed.
 
-    Between engine rounds the log is moved into tracks every ``tracks_every_s`` and once more
-    before returning, so a drained log is also a moved one.
+    Between engine rounds the track job runs every ``tracks_every_s`` and once more before
+    returning, so a drained log is also a moved one.
     """
     total, tracks_due = 0, time.monotonic() + tracks_every_s
     while True:
@@ -130,7 +153,7 @@ def drain(
         if progress is not None:
             progress(run)
         if time.monotonic() >= tracks_due or (run.positions == 0 and not follow):
-            move_tracks(runtime)
+            file_tracks(runtime)
             tracks_due = time.monotonic() + tracks_every_s
         if run.positions == 0:
             if not follow:

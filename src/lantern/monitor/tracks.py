@@ -18,10 +18,14 @@ from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
+from lantern.models import EngineCheckpoint
 from lantern.monitor import collector, repository, streams
+from lantern.security import context
 
 TRACKS = "vehicle_tracks"  # checkpoint name
 BATCH = 50_000  # log rows per transaction
+SEALED = "vehicle_tracks_sealed"  # checkpoint whose state is the first hour not yet sealed
+SEAL_PART = 500  # vehicle-hours merged per transaction (SQLite has one writer: keep it short)
 
 
 class TrackPoint(NamedTuple):
@@ -120,17 +124,91 @@ def moved_up_to(session: Session) -> int:
 def read(session: Session, vehicle_id: str, start: datetime, end: datetime) -> list[TrackPoint]:
     """A vehicle's positions with ``start <= time < end``, in time order, moved or not yet.
 
-    Track rows are taken only up to the checkpoint read first, and the log from just after it:
-    a move that commits in between (PostgreSQL reads each statement at its own snapshot) adds
-    rows whose first id is past that checkpoint, so no position is read twice or missed.
+    The checkpoint is read first, then the track rows, then the log after that checkpoint: a
+    position not yet moved when the track rows are read is still in the log (the log is purged
+    only below the checkpoint, days later), so none is missed. One moved in between (on
+    PostgreSQL each statement sees its own snapshot) is in both, and is kept once.
     """
     done = moved_up_to(session)
-    points = [
-        point
-        for columns in repository.track_rows(session, vehicle_id, hour_of(start), end, done)
-        for point in unpack(columns)
-        if start <= point.time < end
-    ]
-    points += [TrackPoint(*row) for row in repository.log_tail(session, vehicle_id, done, start, end)]
-    points.sort(key=lambda p: (p.time, p.id))
-    return points
+    packed = repository.track_rows(session, vehicle_id, hour_of(start), end)
+    return combine(packed, repository.log_tail(session, vehicle_id, done, start, end), start, end)
+
+
+def combine(
+    packed: Sequence[dict[str, list[Any]]], tail: Sequence[Sequence[Any]], start: datetime, end: datetime
+) -> list[TrackPoint]:
+    """Track rows' points and log rows in ``[start, end)``, each position once, in time order."""
+    by_id = {point.id: point for columns in packed for point in unpack(columns) if start <= point.time < end}
+    for row in tail:
+        by_id.setdefault(row[0], TrackPoint(*row))
+    return sorted(by_id.values(), key=lambda p: (p.time, p.id))
+
+
+# --- sealing: one row per vehicle and hour once the hour is over --------------------------------
+#
+# The stream writes a row per vehicle, hour and batch: sixty a vehicle-hour at one batch a
+# minute, often of two points each. Once an hour is over (by the wall clock and by the newest
+# data moved, so a replay of old data is sealed behind its own front), its rows are merged into
+# one. Hours are sealed in order; the first hour not yet sealed is a checkpoint of its own. A
+# late upload into a sealed hour makes a small extra row, which the reader takes as any other.
+
+
+def first_unsealed_hour(session: Session) -> datetime | None:
+    found = repository.checkpoint(session, SEALED)
+    if found and found.state:
+        return datetime.fromisoformat(found.state.decode())
+    return repository.first_track_hour(session, None)
+
+
+def hour_to_seal(session: Session, now: datetime) -> datetime | None:
+    """The oldest hour holding track rows that is due for sealing, if any."""
+    start = first_unsealed_hour(session)
+    newest = repository.newest_track_hour(session)
+    if start is None or newest is None:
+        return None
+    hour = repository.first_track_hour(session, start)
+    ready_before = min(hour_of(now), newest) - timedelta(hours=1)
+    return hour if hour is not None and hour < ready_before else None
+
+
+def seal_part(session: Session, hour: datetime, limit: int = SEAL_PART) -> int:
+    """Merge up to ``limit`` vehicles' rows of ``hour`` into one row each; returns how many.
+
+    Raises :class:`~lantern.errors.Conflict` (the caller's transaction rolls back) when another
+    process merged some of the same rows first.
+    """
+    vehicles = repository.vehicles_with_split_hour(session, hour, limit)
+    if not vehicles:
+        return 0
+    rows = repository.track_rows_of(session, hour, vehicles)
+    merged: dict[str, dict[str, Any]] = {}
+    for row in rows:  # in vehicle, then id order: the points stay in log order
+        into = merged.get(row.vehicle_id)
+        if into is None:
+            merged[row.vehicle_id] = {
+                "vehicle_id": row.vehicle_id,
+                "hour": hour,
+                "first_position_id": row.first_position_id,
+                "last_position_id": row.last_position_id,
+                "count": row.count,
+                "points": {name: list(row.points[name]) for name in FIELDS},
+            }
+            continue
+        into["first_position_id"] = min(into["first_position_id"], row.first_position_id)
+        into["last_position_id"] = max(into["last_position_id"], row.last_position_id)
+        into["count"] += row.count
+        for name in FIELDS:
+            into["points"][name].extend(row.points[name])
+    repository.replace_tracks(session, hour, vehicles, [row.id for row in rows], list(merged.values()))
+    return len(merged)
+
+
+def mark_sealed(session: Session, hour: datetime) -> None:
+    """Every vehicle's rows of ``hour`` are merged: the next hour is the first unsealed one."""
+    found = repository.checkpoint(session, SEALED, lock=True)
+    if found is None:
+        found = repository.add(
+            session, EngineCheckpoint(name=SEALED, position_id=0, state=b"", counts={}, updated_at=context.now(session))
+        )
+    found.state = (hour + timedelta(hours=1)).isoformat().encode()
+    found.updated_at = context.now(session)
