@@ -419,7 +419,29 @@ async def run_terminals(port: int, terminals: list[tuple[str, str]], rate: float
     }
 
 
-def gateway_throughput(connections: int, rate: float, seconds: float, tuned: bool, postgres: bool) -> dict[str, float]:
+def file_tracks_alongside(
+    url: str, data_dir: str, every_s: float, done: multiprocessing.Queue, stop: multiprocessing.Event
+) -> None:
+    """The track job as ``lantern monitor run`` runs it, every ``every_s`` while the gateway is loaded.
+
+    At a lower priority (``nice 10``), as docs/monitor.md advises where the engine shares cores
+    with the gateway: it has seconds to spare, the gateway's replies have milliseconds.
+    """
+    os.nice(10)
+    runtime = build_runtime(Settings(env="test", database_url=url, data_dir=Path(data_dir), scheduler_enabled=False))
+    moved, longest = 0, 0.0
+    while not stop.wait(every_s):
+        started = time.perf_counter()
+        moved += runner.move_tracks(runtime, budget_s=every_s)
+        runner.seal_tracks(runtime, budget_s=every_s)
+        longest = max(longest, time.perf_counter() - started)
+    runtime.dispose()
+    done.put({"moved": moved, "longest_s": longest})
+
+
+def gateway_throughput(
+    connections: int, rate: float, seconds: float, tuned: bool, postgres: bool, tracks_every_s: float | None = None
+) -> dict[str, float]:
     raise_fd_limit()
     all_cpus = os.sched_getaffinity(0)
     folder = scratch_dir()
@@ -435,13 +457,23 @@ def gateway_throughput(connections: int, rate: float, seconds: float, tuned: boo
     # The load generator stands in for terminals on other hosts: keep it off the core the tuned
     # gateway pins itself to (it still shares the machine with the writer process).
     os.sched_setaffinity(0, (os.sched_getaffinity(0) - {GATEWAY_CPU}) or {GATEWAY_CPU})
+    filer, filed, stop_filing = None, spawn.Queue(), spawn.Event()
     try:
         port = ready.get(timeout=60)
+        if tracks_every_s:
+            job = (url, str(folder), tracks_every_s, filed, stop_filing)
+            filer = spawn.Process(target=file_tracks_alongside, args=job)
+            filer.start()
         figures = run_loop(run_terminals(port, terminals, rate, seconds), "uvloop")
     finally:
         stop.set()
+        stop_filing.set()
     stats = ready.get(timeout=60)
     server.join(timeout=30)
+    if filer is not None:
+        alongside = filed.get(timeout=600)
+        filer.join(timeout=30)
+        figures["moved_alongside"], figures["longest_track_job_s"] = alongside["moved"], alongside["longest_s"]
     os.sched_setaffinity(0, all_cpus)
     figures["server_positions"] = stats.get("positions", 0)
     figures["commits"] = stats.get("commits", 0)
@@ -473,6 +505,13 @@ def main() -> None:
     )
     parser.add_argument("--skip-rules", action="store_true")
     parser.add_argument("--postgres", action="store_true", help=f"gateway commits to PostgreSQL (server in {PG_ENV})")
+    parser.add_argument(
+        "--tracks-every",
+        type=float,
+        default=None,
+        metavar="S",
+        help="run the track job (move and seal) every S seconds in another process during the gateway run",
+    )
     args = parser.parse_args()
     if not args.skip_rules:
         print(
@@ -499,7 +538,12 @@ def main() -> None:
         configs = [False, True] if args.gateway == "both" else [args.gateway == "fast"]
         rows = []
         for tuned in configs:
-            g = gateway_throughput(args.connections, args.rate, args.seconds, tuned, args.postgres)
+            g = gateway_throughput(args.connections, args.rate, args.seconds, tuned, args.postgres, args.tracks_every)
+            if "moved_alongside" in g:
+                print(
+                    f"  track job alongside, every {args.tracks_every:.0f} s: "
+                    f"{g['moved_alongside']:,} positions moved, longest run {g['longest_track_job_s']:.1f} s"
+                )
             rows.append(
                 (
                     "uvloop + writer process + scheduled gc + pinned" if tuned else "asyncio + commit thread",

@@ -194,9 +194,10 @@ def log_rows_after(session: Session, position_id: int, limit: int) -> list[tuple
     microseconds since the epoch and extras decoded. Going through the ORM's per-value type
     processing was a third of the stream's time.
     """
-    columns = ", ".join(("id", *POSITION_COLUMNS))
-    statement = f"SELECT {columns} FROM monitor_positions WHERE id > %s ORDER BY id LIMIT %s"  # noqa: S608 - constants
     sqlite = session.get_bind().dialect.name == "sqlite"
+    # extras as text on PostgreSQL too: psycopg would parse every "{}" (a fifth of the read).
+    columns = ", ".join(("id", *(c if sqlite or c != "extras" else "extras::text" for c in POSITION_COLUMNS)))
+    statement = f"SELECT {columns} FROM monitor_positions WHERE id > %s ORDER BY id LIMIT %s"  # noqa: S608 - constants
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(statement.replace("%s", "?") if sqlite else statement, (position_id, limit))
@@ -215,9 +216,7 @@ def log_rows_after(session: Session, position_id: int, limit: int) -> list[tuple
     empty: dict[str, Any] = {}
     rows = []
     for r in raw:
-        extras = r[11]  # text on SQLite, already decoded by psycopg
-        if isinstance(extras, str):
-            extras = empty if extras == "{}" else json.loads(extras)
+        extras = empty if r[11] == "{}" else json.loads(r[11])
         rows.append((r[0], r[1], to_micros(r[2]), *r[3:8], bool(r[8]), r[9], r[10], extras, r[12], to_micros(r[13])))
     return rows
 
@@ -232,9 +231,37 @@ def log_tail(session: Session, vehicle_id: str, after_id: int, start: datetime, 
     return list(session.execute(query).all())
 
 
+TRACK_COLUMNS = ("vehicle_id", "hour", "first_position_id", "last_position_id", "count", "points")
+
+
 def insert_tracks(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(insert(cast(Table, VehicleTrack.__table__)), rows)  # Core executemany: no ORM bookkeeping
+    """Append track rows through the driver (``COPY`` on PostgreSQL): ~10,000 a minute at load."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    tuples = [
+        (r["vehicle_id"], r["hour"], r["first_position_id"], r["last_position_id"], r["count"], json.dumps(r["points"]))
+        for r in rows
+    ]
+    driver = session.connection().connection.driver_connection
+    if dialect == "sqlite":
+        hours: dict[datetime, str] = {}
+        tuples = [(t[0], hours.get(t[1]) or hours.setdefault(t[1], _sqlite_time(t[1])), *t[2:]) for t in tuples]
+        statement = f"INSERT INTO monitor_tracks ({', '.join(TRACK_COLUMNS)}) VALUES ({', '.join('?' * 6)})"  # noqa: S608
+        cursor = driver.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(statement, tuples)
+        finally:
+            cursor.close()
+    elif dialect == "postgresql":
+        with (
+            driver.cursor() as cursor,  # type: ignore[union-attr]
+            cursor.copy(f"COPY monitor_tracks ({', '.join(TRACK_COLUMNS)}) FROM STDIN") as copy,
+        ):
+            for t in tuples:
+                copy.write_row(t)
+    else:
+        session.execute(insert(cast(Table, VehicleTrack.__table__)), rows)
 
 
 def track_rows(session: Session, vehicle_id: str, first_hour: datetime, end: datetime) -> list[dict[str, Any]]:
