@@ -47,8 +47,7 @@ class TrackPoint(NamedTuple):
 
 
 FIELDS = TrackPoint._fields
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
+_EPOCH, _MICROSECOND = repository.EPOCH, repository.MICROSECOND  # times are µs since the epoch
 _HOUR_US = 3_600_000_000
 _TIMES = ("time", "received_at")
 
@@ -62,7 +61,8 @@ def micros(moment: datetime) -> int:
 
 
 def pack(points: Sequence[TrackPoint]) -> dict[str, list[Any]]:
-    """Column-wise JSON; times as integer microseconds since the epoch (exact, unlike floats)."""
+    """Column-wise JSON, as the stream writes it (from log rows); times as integer microseconds
+    since the epoch (exact, unlike floats). The inverse of :func:`unpack`."""
     return _columns([(p[0], micros(p[1]), *p[2:-1], micros(p[-1])) for p in points])
 
 
