@@ -6,6 +6,7 @@ import dataclasses
 import random
 from datetime import timedelta
 
+import numpy as np
 import polars as pl
 import pytest
 from shapely.geometry import LineString, Point, Polygon
@@ -13,7 +14,7 @@ from shapely.geometry import LineString, Point, Polygon
 from lantern.monitor.rules.config import load_classes
 from lantern.monitor.rules.engine import Rules, alert_key, offline, step
 from lantern.monitor.rules.state import EngineState
-from lantern.monitor.rules.zones import Fence, Route
+from lantern.monitor.rules.zones import Fence, Route, local_xy
 from tests.factories.tracks import START, ZONE, Leg, at, rules_for, track
 
 
@@ -306,3 +307,33 @@ def test_a_consuming_step_gives_what_a_pure_step_gives_and_a_pure_step_leaves_it
     assert pure.to_bytes() == consumed.to_bytes()
     assert pl.concat(pure_alerts).equals(pl.concat(consumed_alerts))
     assert pure.ring.drive.sum() > 0  # the ring was really used
+
+
+def test_projecting_only_points_near_a_fence_changes_no_answer() -> None:
+    """The engine projects only points inside a fence's padded lat/lon box; near the edge of
+    that box (the fence's reach) the answers must equal projecting every point."""
+    base = rules_for({})
+    corners = [_local_point(base, x, y) for x, y in [(2_000, -400), (3_000, -400), (3_000, 400), (2_000, 400)]]
+    line = [_local_point(base, x, 1_500) for x in (-3_000, 3_000)]
+    school = _local_point(base, -2_000, -2_000)
+    fences = [
+        Fence("square", "Square", "polygon", Polygon([(lon, lat) for lat, lon in corners])),
+        Fence("school", "School", "circle", Point(school[1], school[0]), size_m=300),
+        Fence("tunnel", "Tunnel", "corridor", LineString([(lon, lat) for lat, lon in line]), size_m=40),
+    ]
+    rules = rules_for({"v1": "hazardous_goods"}, fences=fences)
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-4_000, 4_000, 200_000)
+    y = rng.uniform(-4_000, 4_000, 200_000)
+    # ... and points exactly at each fence's reach, where a box cut too tight would bite.
+    angles = rng.uniform(0, 2 * np.pi, 2_000)
+    x = np.concatenate([x, -2_000 + 300 * np.cos(angles), rng.uniform(-3_000, 3_000, 2_000)])
+    y = np.concatenate([y, -2_000 + 300 * np.sin(angles), np.full(2_000, 1_520.0)])
+    lat, lon = rules.projection.to_latlon(x, y)
+    every = rules.projection.to_xy(lat, lon)
+    some = local_xy(lat, lon, np.zeros(len(lat), dtype=np.int64), rules.projection, rules.compiled_fences, np.empty(0))
+    assert np.isnan(some[0]).mean() > 0.5  # most points were not projected at all
+    for compiled in rules.compiled_fences:
+        expected = compiled.contains(*every)
+        assert expected.sum() > 100, compiled.fence.id
+        assert np.array_equal(compiled.contains(*some), expected), compiled.fence.id

@@ -22,7 +22,15 @@ from lantern.monitor.rules.config import VehicleClass, params_frame
 from lantern.monitor.rules.fixes import in_window, local_minute, prepare
 from lantern.monitor.rules.schema import conform, no_alerts
 from lantern.monitor.rules.state import INSIDE_SCHEMA, TIME, VEHICLE_SCHEMA, EngineState
-from lantern.monitor.rules.zones import CompiledFence, Fence, Route, fence_transitions, project, route_distance
+from lantern.monitor.rules.zones import (
+    CompiledFence,
+    Fence,
+    Route,
+    fence_transitions,
+    local_xy,
+    project,
+    route_distance,
+)
 
 VID = "vehicle_id"
 BATCH_SCHEMA: dict[str, pl.DataType] = {
@@ -152,7 +160,14 @@ def step(state: EngineState, batch: pl.DataFrame, rules: Rules, *, consume: bool
     )
     x = y = np.empty(0)
     if rules.compiled_fences or rules.compiled_routes:
-        x, y = rules.projection.to_xy(fixes["lat"].to_numpy(), fixes["lon"].to_numpy())
+        x, y = local_xy(
+            fixes["lat"].to_numpy(),
+            fixes["lon"].to_numpy(),
+            fixes["vix"].to_numpy(),
+            rules.projection,
+            rules.compiled_fences,
+            np.fromiter(rules.compiled_routes, dtype=np.int64),
+        )
     fixes = driving.classify(route_distance(fixes, x, y, rules.compiled_routes))
 
     drive_alerts, drive_state = driving.continuous(fixes)

@@ -64,11 +64,17 @@ def project(geometry: BaseGeometry, projection: LocalProjection) -> BaseGeometry
     return shapely.transform(geometry, forward)
 
 
+# Margin of a fence's lat/lon box beyond its reach: the box is taken from a buffered outline,
+# and a straight edge in metres is slightly curved in degrees.
+LATLON_BOX_PAD_M = 50.0
+
+
 @dataclass(frozen=True)
 class CompiledFence:
     fence: Fence
     local: BaseGeometry
     bounds: tuple[float, float, float, float]
+    latlon_box: tuple[float, float, float, float]  # min lat, max lat, min lon, max lon; padded
 
     @classmethod
     def build(cls, fence: Fence, projection: LocalProjection) -> CompiledFence:
@@ -76,7 +82,15 @@ class CompiledFence:
         reach = fence.size_m if fence.shape == "circle" else fence.size_m / 2
         shapely.prepare(local)
         minx, miny, maxx, maxy = local.bounds
-        return cls(fence, local, (minx - reach, miny - reach, maxx + reach, maxy + reach))
+        outline = np.asarray(local.buffer(reach + LATLON_BOX_PAD_M, quad_segs=16).exterior.coords)
+        lat, lon = projection.to_latlon(outline[:, 0], outline[:, 1])
+        box = (float(lat.min()), float(lat.max()), float(lon.min()), float(lon.max()))
+        return cls(fence, local, (minx - reach, miny - reach, maxx + reach, maxy + reach), box)
+
+    def may_hold(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        """Boolean per point: inside the padded lat/lon box (False means surely outside)."""
+        south, north, west, east = self.latlon_box
+        return (lat >= south) & (lat <= north) & (lon >= west) & (lon <= east)
 
     def contains(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Boolean per point: inside or on the edge."""
@@ -96,6 +110,30 @@ class CompiledFence:
             hit = shapely.distance(self.local, shapely.points(xs, ys)) <= self.fence.size_m / 2 + EDGE_TOLERANCE_M
         out[near] = hit
         return out
+
+
+def local_xy(
+    lat: np.ndarray,
+    lon: np.ndarray,
+    vix: np.ndarray,
+    projection: LocalProjection,
+    fences: list[CompiledFence],
+    route_vehicles: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Local metres of the points a fence or a declared route may concern; NaN for the others.
+
+    Projecting is the dearest step of the fence rules (pyproj: ~0.35 s for a million points);
+    a point outside every fence's padded lat/lon box cannot be inside a fence, and NaN fails
+    every bounds test in :meth:`CompiledFence.contains`. Route vehicles' points are all needed.
+    """
+    need = np.isin(vix, route_vehicles) if route_vehicles.size else np.zeros(len(lat), dtype=bool)
+    for fence in fences:
+        need |= fence.may_hold(lat, lon)
+    x = np.full(len(lat), np.nan)
+    y = np.full(len(lat), np.nan)
+    if need.any():
+        x[need], y[need] = projection.to_xy(lat[need], lon[need])
+    return x, y
 
 
 def fence_transitions(
