@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from lantern.models import PortalReport, PortalReportEvent, PortalReportPhoto, PortalSubscription
 
-CLOSED_STATUSES = ("resolved", "rejected", "duplicate")  # the service's CLOSED
+CLOSED_STATUSES = ("resolved", "rejected", "duplicate")  # a report in one is closed (service.CLOSED)
 
 T = TypeVar("T")
 

@@ -35,7 +35,7 @@ from lantern.security.access import Purpose, audit, guard, personal
 from lantern.security.policy import Principal
 
 OPEN = ("received", "triaged", "in_progress", "referred")
-CLOSED = ("resolved", "rejected", "duplicate")
+CLOSED = repository.CLOSED_STATUSES  # the repository's queries filter on them too
 STATUSES = OPEN + CLOSED
 STAFF_STATUSES = ("triaged", "in_progress", "referred", "resolved", "rejected")  # duplicate has its own action
 MAX_DESCRIPTION = 4000
