@@ -7,14 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, inspect, select
 
 from lantern.config import Settings
-from lantern.db import Base, transaction
+from lantern.db import transaction
 from lantern.errors import Conflict
 from lantern.models import Position, VehicleTrack
 from lantern.monitor import repository, runner, tracks
@@ -22,6 +20,7 @@ from lantern.monitor import service as monitor_service
 from lantern.monitor.tracks import TrackPoint
 from tests.factories import monitor as f
 from tests.factories.tracks import Leg, track
+from tests.support.schema import migration_drift
 
 MIDNIGHT = datetime(2026, 11, 20, tzinfo=UTC)
 
@@ -260,11 +259,6 @@ def test_draining_the_engine_also_moves_and_seals_the_tracks(fresh_runtime):
 
 
 def test_the_migrations_make_the_monitor_tables_the_models_declare(session):
-    opts = {
-        "compare_type": False,
-        "include_name": lambda name, kind, _parent: kind != "table" or name.startswith("monitor_"),
-    }
-    context = MigrationContext.configure(session.connection(), opts=opts)
-    assert [d for d in compare_metadata(context, Base.metadata) if "monitor_" in repr(d)] == []
+    assert migration_drift(session, "monitor_") == []
     # The input log is indexed by id alone (the gateway's commit cost; decision 0007).
     assert inspect(session.connection()).get_indexes("monitor_positions") == []
