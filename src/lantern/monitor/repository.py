@@ -275,23 +275,14 @@ def track_rows(session: Session, vehicle_id: str, first_hour: datetime, end: dat
 
 
 def first_track_hour(session: Session, not_before: datetime | None) -> datetime | None:
-    query = select(func.min(VehicleTrack.hour))
+    query = select(func.min(VehicleTrack.hour))  # min/max keep the column's type: aware UTC
     if not_before is not None:
         query = query.where(VehicleTrack.hour >= not_before)
-    return _aware(session.scalar(query))
+    return session.scalar(query)
 
 
 def newest_track_hour(session: Session) -> datetime | None:
-    return _aware(session.scalar(select(func.max(VehicleTrack.hour))))
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """min()/max() come back without the column's type processing (naive text on SQLite)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return session.scalar(select(func.max(VehicleTrack.hour)))
 
 
 def vehicles_with_split_hour(session: Session, hour: datetime, limit: int) -> list[str]:
